@@ -1,0 +1,1 @@
+"""The embedded keystore: password-protected PKCS#12 files in a directory."""

@@ -1,0 +1,216 @@
+"""The embedded default keystore: one password-protected PKCS#12 file per alias.
+
+`cryptography` cannot write a PKCS#12 holding several keys, hence a directory
+of ``<alias>.p12`` files. Several worker processes may share the directory:
+files are written to a temp file and moved into place atomically, and each
+process caches what it loaded, checked against the file's identity on every use.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
+
+from application.crypto import generate_rsa_key, public_key_to_spki, rsa_oaep_decrypt
+from application.ports.keystore import KeystoreError, KeystoreHealth, PrivateKeyOperationError
+
+_SUFFIX = ".p12"
+# Aliases become file names: no separators, no leading dot (temp files use one).
+_ALIAS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    # (inode, mtime, size): a replaced file has a new inode even when the
+    # mtime tick and the size happen to be the same.
+    stamp: tuple[int, int, int]
+    key: rsa.RSAPrivateKey
+    certificate_der: bytes | None
+
+
+class Pkcs12Keystore:
+    def __init__(self, directory: Path, password: bytes) -> None:
+        if not password:
+            raise KeystoreError("Provided Keystore password is not valid.")
+        self._dir = Path(directory)
+        self._password = bytes(password)
+        self._cache: dict[str, _Entry] = {}
+        self._lock = threading.Lock()
+        try:
+            self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KeystoreError(f"Cannot create keystore directory {self._dir}: {exc.strerror}") from None
+
+    # -- the port ------------------------------------------------------------
+
+    def generate_key_pair(self, alias: str) -> bytes:
+        path = self._path(alias)
+        if path.exists():
+            raise KeystoreError(f"Alias already exists: {alias}")
+        key = generate_rsa_key()
+        self._write(alias, key, None, exclusive=True)
+        return public_key_to_spki(key.public_key())
+
+    def store_certificate(self, alias: str, certificate_der: bytes) -> None:
+        try:
+            certificate = x509.load_der_x509_certificate(certificate_der)
+        except ValueError:
+            raise KeystoreError("Certificate is not a valid DER X.509 certificate") from None
+        entry = self._load(alias)
+        if entry is None:
+            raise KeystoreError(f"No such alias: {alias}")
+        if certificate.public_key() != entry.key.public_key():
+            raise KeystoreError(f"Certificate does not match the key under alias: {alias}")
+        self._write(alias, entry.key, certificate, exclusive=False)
+
+    def certificate(self, alias: str) -> bytes | None:
+        entry = self._load(alias)
+        return entry.certificate_der if entry else None
+
+    def decrypt(self, alias: str, ciphertext: bytes) -> bytes:
+        key = self._key(alias)
+        try:
+            return rsa_oaep_decrypt(key, ciphertext)
+        except ValueError:
+            # No details: padding-check messages must not become an oracle.
+            raise PrivateKeyOperationError("RSA-OAEP decryption failed") from None
+
+    def sign(self, alias: str, data: bytes) -> bytes:
+        return self._key(alias).sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+    def delete(self, alias: str) -> None:
+        path = self._path(alias)
+        with self._lock:
+            self._cache.pop(alias, None)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return
+        self._fsync_directory()
+
+    def aliases(self) -> list[str]:
+        # Temp files end in ".tmp", so the glob never sees a half-written entry.
+        return sorted(p.stem for p in self._dir.glob("*" + _SUFFIX) if p.is_file())
+
+    def health(self) -> KeystoreHealth:
+        if not self._dir.is_dir():
+            return KeystoreHealth(ok=False, detail=f"pkcs12 keystore directory {self._dir} is missing")
+        if not os.access(self._dir, os.R_OK | os.W_OK | os.X_OK):
+            return KeystoreHealth(ok=False, detail=f"pkcs12 keystore directory {self._dir} is not readable/writable")
+        try:
+            count = len(self.aliases())
+        except OSError as exc:
+            return KeystoreHealth(ok=False, detail=f"pkcs12 keystore at {self._dir}: {exc.strerror}")
+        return KeystoreHealth(ok=True, detail=f"pkcs12 keystore at {self._dir}, {count} keys")
+
+    # -- files ---------------------------------------------------------------
+
+    def _path(self, alias: str) -> Path:
+        if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
+            raise KeystoreError(f"Invalid alias: {alias!r}")
+        return self._dir / (alias + _SUFFIX)
+
+    def _key(self, alias: str) -> rsa.RSAPrivateKey:
+        entry = self._load(alias)
+        if entry is None:
+            raise KeystoreError(f"No such alias: {alias}")
+        return entry.key
+
+    def _load(self, alias: str) -> _Entry | None:
+        """The entry under ``alias`` (None when there is no file), from the cache
+        while the file is the one we loaded, else decrypted again (slow: PBKDF2)."""
+        path = self._path(alias)
+        try:
+            # One descriptor for stat and read: the stamp always matches the bytes.
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+                with self._lock:
+                    cached = self._cache.get(alias)
+                if cached is not None and cached.stamp == stamp:
+                    return cached
+                data = f.read()
+        except FileNotFoundError:
+            with self._lock:
+                self._cache.pop(alias, None)
+            return None
+        except OSError as exc:
+            raise KeystoreError(f"Cannot read keystore entry {alias}: {exc.strerror}") from None
+        entry = _Entry(stamp, *self._decode(alias, data))
+        with self._lock:
+            self._cache[alias] = entry
+        return entry
+
+    def _decode(self, alias: str, data: bytes) -> tuple[rsa.RSAPrivateKey, bytes | None]:
+        try:
+            key, certificate, _ = pkcs12.load_key_and_certificates(data, self._password)
+        except ValueError:
+            # `from None`, and a fixed text: nothing about the password or the key.
+            raise KeystoreError(f"Cannot open keystore entry {alias}: wrong password or corrupted file") from None
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise KeystoreError(f"Keystore entry {alias} holds no RSA private key")
+        return key, certificate.public_bytes(Encoding.DER) if certificate else None
+
+    def _write(
+        self, alias: str, key: rsa.RSAPrivateKey, certificate: x509.Certificate | None, *, exclusive: bool
+    ) -> None:
+        path = self._path(alias)
+        data = pkcs12.serialize_key_and_certificates(
+            alias.encode(), key, certificate, None, BestAvailableEncryption(self._password)
+        )
+        # mkstemp creates the file with mode 0600, in the same directory so
+        # that the final rename/link stays on one file system (atomic).
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{alias}.", suffix=".tmp", dir=self._dir)
+        except OSError as exc:
+            raise KeystoreError(f"Cannot write keystore entry {alias}: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            if exclusive:
+                self._link_new(alias, tmp, path)
+            else:
+                os.replace(tmp, path)
+        except OSError as exc:
+            raise KeystoreError(f"Cannot write keystore entry {alias}: {exc.strerror}") from None
+        finally:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+        self._fsync_directory()
+
+    @staticmethod
+    def _link_new(alias: str, tmp: str, path: Path) -> None:
+        """Publish a new entry, failing if another process created it first:
+        link(2) never overwrites, unlike rename(2)."""
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise KeystoreError(f"Alias already exists: {alias}") from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise
+            # A file system without hard links: best effort (check, then rename).
+            if path.exists():
+                raise KeystoreError(f"Alias already exists: {alias}") from None
+            os.replace(tmp, path)
+
+    def _fsync_directory(self) -> None:
+        """Make the rename/unlink itself durable, not only the file's bytes."""
+        fd = os.open(self._dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

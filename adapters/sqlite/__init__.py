@@ -1,0 +1,1 @@
+"""SQLite store: the embedded default, with the reference's table layout."""

@@ -1,0 +1,146 @@
+"""Versioned schema of the embedded store: the reference's mosip_keymgr tables.
+
+Column names and meanings follow db_scripts/mosip_keymgr, so data can move
+between this store and a reference database. Each migration runs once, in a
+transaction, and is recorded in schema_version.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+from domain.keys import DEFAULT_POLICIES
+
+_AUDIT = """
+    cr_by VARCHAR(256) NOT NULL,
+    cr_dtimes TIMESTAMP NOT NULL,
+    upd_by VARCHAR(256),
+    upd_dtimes TIMESTAMP,
+    is_deleted BOOLEAN DEFAULT FALSE,
+    del_dtimes TIMESTAMP"""
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        f"""
+CREATE TABLE key_alias (
+    id VARCHAR(36) NOT NULL CONSTRAINT pk_keymals_id PRIMARY KEY,
+    app_id VARCHAR(36) NOT NULL,
+    ref_id VARCHAR(128),
+    key_gen_dtimes TIMESTAMP,
+    key_expire_dtimes TIMESTAMP,
+    status_code VARCHAR(36),
+    lang_code VARCHAR(3),{_AUDIT},
+    cert_thumbprint VARCHAR(100),
+    uni_ident VARCHAR(50) CONSTRAINT uni_ident_const UNIQUE
+);
+CREATE INDEX idx_key_alias_app_ref ON key_alias (app_id, ref_id, key_gen_dtimes);
+CREATE INDEX idx_key_alias_thumbprint ON key_alias (cert_thumbprint);
+CREATE TABLE key_store (
+    id VARCHAR(36) NOT NULL CONSTRAINT pk_keystr_id PRIMARY KEY,
+    master_key VARCHAR(36) NOT NULL,
+    private_key VARCHAR(2500) NOT NULL,
+    certificate_data TEXT NOT NULL,{_AUDIT}
+);
+CREATE TABLE key_policy_def (
+    app_id VARCHAR(36) NOT NULL CONSTRAINT pk_keypdef_id PRIMARY KEY,
+    key_validity_duration SMALLINT,
+    is_active BOOLEAN NOT NULL,
+    pre_expire_days SMALLINT,
+    access_allowed VARCHAR(1024),{_AUDIT}
+);
+CREATE TABLE data_encrypt_keystore (
+    id BIGINT NOT NULL CONSTRAINT pk_dekstr_id PRIMARY KEY,
+    key VARCHAR(64) NOT NULL,
+    key_status VARCHAR(16),
+    cr_by VARCHAR(256) NOT NULL,
+    cr_dtimes TIMESTAMP NOT NULL,
+    upd_by VARCHAR(256),
+    upd_dtimes TIMESTAMP
+);
+CREATE TABLE ca_cert_store (
+    cert_id VARCHAR(36) NOT NULL CONSTRAINT pk_cacs_id PRIMARY KEY,
+    cert_subject VARCHAR(500) NOT NULL,
+    cert_issuer VARCHAR(500) NOT NULL,
+    issuer_id VARCHAR(36) NOT NULL,
+    cert_not_before TIMESTAMP,
+    cert_not_after TIMESTAMP,
+    crl_uri VARCHAR(120),
+    cert_data TEXT,
+    cert_thumbprint VARCHAR(100),
+    cert_serial_no VARCHAR(50),
+    partner_domain VARCHAR(36),{_AUDIT},
+    ca_cert_type VARCHAR(25),
+    CONSTRAINT cert_thumbprint_unique UNIQUE (cert_thumbprint, partner_domain)
+);
+CREATE TABLE partner_cert_store (
+    cert_id VARCHAR(36) NOT NULL CONSTRAINT pk_parcs_id PRIMARY KEY,
+    cert_subject VARCHAR(500) NOT NULL,
+    cert_issuer VARCHAR(500) NOT NULL,
+    issuer_id VARCHAR(36) NOT NULL,
+    cert_not_before TIMESTAMP,
+    cert_not_after TIMESTAMP,
+    partner_domain VARCHAR(36),
+    cert_data TEXT,
+    signed_cert_data TEXT,
+    key_usage VARCHAR(150),
+    organization_name VARCHAR(120),
+    cert_thumbprint VARCHAR(100),
+    cert_serial_no VARCHAR(50),{_AUDIT}
+);
+""",
+    ),
+]
+
+SEED_USER = "mosipadmin"
+
+
+def format_timestamp(instant: datetime) -> str:
+    """UTC instants are stored as naive 'YYYY-MM-DD HH:MM:SS.ffffff' (a SQL TIMESTAMP)."""
+    return instant.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def parse_timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def current_version(connection: sqlite3.Connection) -> int:
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_dtimes TIMESTAMP NOT NULL)"
+    )
+    row = connection.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def upgrade(connection: sqlite3.Connection) -> list[int]:
+    """Apply pending migrations (idempotent, safe when several processes start at once)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        applied = []
+        version = current_version(connection)
+        for number, script in MIGRATIONS:
+            if number <= version:
+                continue
+            for statement in filter(str.strip, script.split(";")):
+                connection.execute(statement)
+            if number == 1:
+                _seed_policies(connection)
+            connection.execute(
+                "INSERT INTO schema_version (version, applied_dtimes) VALUES (?, ?)",
+                (number, format_timestamp(datetime.now(timezone.utc))),
+            )
+            applied.append(number)
+        connection.execute("COMMIT")
+        return applied
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _seed_policies(connection: sqlite3.Connection) -> None:
+    now = format_timestamp(datetime.now(timezone.utc))
+    connection.executemany(
+        "INSERT OR IGNORE INTO key_policy_def (app_id, key_validity_duration, is_active, pre_expire_days,"
+        " access_allowed, cr_by, cr_dtimes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(p.app_id, p.validity_days, 1, p.pre_expire_days, p.access_allowed, SEED_USER, now) for p in DEFAULT_POLICIES],
+    )

@@ -1,0 +1,84 @@
+"""The cryptographic primitives the use cases are made of, from `cryptography`.
+
+One small helper module (a library, not a port): AES-256-GCM, RSA-OAEP with
+SHA-256/MGF1-SHA-256, RSA key generation and (de)serialisation.
+"""
+from __future__ import annotations
+
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from domain.errors import Errors, KeyManagerError
+
+AES_KEY_BYTES = 32
+RSA_KEY_BITS = 2048
+RSA_PUBLIC_EXPONENT = 65537
+
+OAEP_SHA256 = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+
+
+def random_bytes(length: int) -> bytes:
+    return os.urandom(length)
+
+
+def new_aes_key() -> bytes:
+    return os.urandom(AES_KEY_BYTES)
+
+
+def aes_gcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes | None) -> bytes:
+    """ct ‖ tag(16). Any nonce length (the reference uses 12 and 16 bytes)."""
+    return AESGCM(key).encrypt(nonce, plaintext, aad or None)
+
+
+def aes_gcm_decrypt(key: bytes, nonce: bytes, ciphertext_and_tag: bytes, aad: bytes | None) -> bytes:
+    if len(key) not in (16, 24, 32):
+        raise KeyManagerError(Errors.INVALID_KEY)
+    if not nonce:
+        raise KeyManagerError(Errors.INVALID_DATA_LENGTH)
+    try:
+        return AESGCM(key).decrypt(nonce, ciphertext_and_tag, aad or None)
+    except InvalidTag:
+        raise KeyManagerError(Errors.CORRUPTED_DATA) from None
+
+
+def generate_rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=RSA_PUBLIC_EXPONENT, key_size=RSA_KEY_BITS)
+
+
+def rsa_oaep_encrypt(public_key: rsa.RSAPublicKey, data: bytes) -> bytes:
+    return public_key.encrypt(data, OAEP_SHA256)
+
+
+def rsa_oaep_decrypt(private_key: rsa.RSAPrivateKey, data: bytes) -> bytes:
+    """Raises ValueError when the block does not decrypt (wrong key, bad padding)."""
+    return private_key.decrypt(data, OAEP_SHA256)
+
+
+def private_key_to_pkcs8(private_key: rsa.RSAPrivateKey) -> bytes:
+    return private_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def private_key_from_pkcs8(der: bytes, *, generated_by_us: bool) -> rsa.RSAPrivateKey:
+    """Parse a PKCS#8 RSA key. Keys we generated ourselves, recovered from an
+    authenticated (AES-GCM) wrap, skip OpenSSL's slow consistency check."""
+    key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=generated_by_us)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyManagerError(Errors.INVALID_KEY)
+    return key
+
+
+def public_key_from_spki(der: bytes) -> rsa.RSAPublicKey:
+    key = serialization.load_der_public_key(der)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise KeyManagerError(Errors.INVALID_KEY)
+    return key
+
+
+def public_key_to_spki(public_key: rsa.RSAPublicKey) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -1,0 +1,35 @@
+"""Unit of work: a key's alias row, wrapped private key and certificate are
+written together or not at all. Rolls back unless ``commit()`` is called."""
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Callable, Protocol
+
+from domain.keys import KeyTuple
+
+from .key_repository import KeyRepository
+
+
+class UnitOfWork(Protocol):
+    keys: KeyRepository
+
+    def __enter__(self) -> "UnitOfWork": ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def lock(self, key_tuple: KeyTuple) -> None:
+        """Serialise key creation for ``key_tuple`` with every other process and
+        instance sharing the store, until this unit ends. Call before reading
+        what the decision depends on."""
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

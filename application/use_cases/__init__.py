@@ -1,0 +1,1 @@
+"""One module per use case; each a small class with ``execute(command) -> result``."""

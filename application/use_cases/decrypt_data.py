@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from domain import envelope
+from domain.codec import hex_upper
+from domain.errors import Errors, KeyManagerError
+from domain.keys import KeyAlias, KeyPolicy, KeyTuple
+
+from .. import crypto
+from ..key_hierarchy import KeyHierarchy
+from ..ports.key_repository import KeyRepository
+from ..ports.keystore import KeystoreError
+from ..ttl_cache import TtlLruCache
+
+
+@dataclass(frozen=True)
+class DecryptCommand:
+    app_id: str
+    ref_id: str
+    data: bytes
+    salt: bytes | None = None
+    aad: bytes | None = None
+    caller: str | None = None
+
+
+@dataclass(frozen=True)
+class DecryptResult:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DecryptionKey:
+    """What a thumbprint resolves to: the key's alias, and its unwrapped private key
+    for a base key (None for a keystore-held master key, used by alias)."""
+
+    alias: KeyAlias
+    private_key: rsa.RSAPrivateKey | None
+
+
+def has_key_access(policy: KeyPolicy | None, app_id: str, caller: str | None) -> bool:
+    """The reference's access_allowed rule: NA allows everyone, otherwise a
+    comma-separated list of user names compared case-insensitively."""
+    if not app_id.strip():
+        return True
+    if policy is None or not (policy.access_allowed or "").strip():
+        return False
+    allowed = policy.access_allowed.strip()
+    if allowed == "NA":
+        return True
+    names = {name.strip().lower() for name in allowed.split(",")}
+    return caller is not None and caller.lower() in names
+
+
+class DecryptData:
+    """The inverse of /encrypt: find the key by the thumbprint in the envelope (or
+    try the tuple's keys for legacy data), open the session key, then the data.
+
+    Unwrapped base private keys are kept in a bounded, expiring cache keyed by
+    thumbprint, so a warm call does no repository or keystore work at all.
+    Expired and revoked keys still decrypt: old packets must stay readable.
+    """
+
+    def __init__(self, hierarchy: KeyHierarchy, key_cache: TtlLruCache[DecryptionKey]) -> None:
+        self.hierarchy = hierarchy
+        self.key_cache = key_cache
+
+    def execute(self, command: DecryptCommand) -> DecryptResult:
+        if not command.data:
+            raise KeyManagerError(Errors.NULL_DATA)
+        parts = envelope.split(command.data)
+        if parts.thumbprint is not None:
+            session_key = self._open_with_thumbprint(command, parts.thumbprint, parts.encrypted_key)
+        else:
+            session_key = self._open_legacy(command, parts.encrypted_key)
+
+        data = parts.encrypted_data
+        if command.salt:
+            return DecryptResult(crypto_open(session_key, command.salt, data, command.aad))
+        if parts.has_version_header:
+            aad, nonce, sealed = envelope.split_ver_r2_data(data)
+            return DecryptResult(crypto_open(session_key, nonce, sealed, aad))
+        sealed, iv = envelope.split_appended_iv(data)
+        return DecryptResult(crypto_open(session_key, iv, sealed, command.aad))
+
+    # -- access -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _require_access(policy: KeyPolicy | None, command: DecryptCommand) -> None:
+        if not has_key_access(policy, command.app_id, command.caller):
+            raise KeyManagerError(Errors.DECRYPTION_NOT_ALLOWED)
+
+    # -- thumbprint path --------------------------------------------------------------------
+
+    def _open_with_thumbprint(self, command: DecryptCommand, thumbprint: bytes, encrypted_key: bytes) -> bytes:
+        thumbprint_hex = hex_upper(thumbprint)
+        policy = self.hierarchy.cached_policy(command.app_id)
+        key = self.key_cache.get(thumbprint_hex)
+        if policy is None or key is None:
+            with self.hierarchy.uow_factory() as uow:
+                policy = policy or self.hierarchy.policy(uow.keys, command.app_id)
+                self._require_access(policy, command)
+                key = key or self._resolve(uow.keys, command, thumbprint_hex)
+        self._require_access(policy, command)
+        if key.alias.app_id != command.app_id:
+            raise KeyManagerError(Errors.THUMBPRINT_APP_MISMATCH)
+        try:
+            if key.private_key is not None:
+                return crypto.rsa_oaep_decrypt(key.private_key, encrypted_key)
+            return self.hierarchy.keystore.decrypt(key.alias.alias, encrypted_key)
+        except (ValueError, KeystoreError):
+            raise KeyManagerError(Errors.SYMMETRIC_KEY_DECRYPTION) from None
+
+    def _resolve(self, keys: KeyRepository, command: DecryptCommand, thumbprint_hex: str) -> DecryptionKey:
+        rows = keys.aliases_with_thumbprint(thumbprint_hex)
+        if not rows:
+            raise KeyManagerError(Errors.THUMBPRINT_KEY_NOT_FOUND)
+        if len(rows) > 1:
+            rows = [r for r in rows if r.key_tuple == KeyTuple(command.app_id, command.ref_id)]
+            if len(rows) != 1:
+                raise KeyManagerError(
+                    Errors.MULTIPLE_THUMBPRINT_ALIASES if rows else Errors.THUMBPRINT_APP_MISMATCH
+                )
+        alias = rows[0]
+        if alias.app_id != command.app_id:
+            raise KeyManagerError(Errors.THUMBPRINT_APP_MISMATCH)
+        key = DecryptionKey(alias, self._private_key_of(keys, alias))
+        self.key_cache.put(thumbprint_hex, key)
+        return key
+
+    def _private_key_of(self, keys: KeyRepository, alias: KeyAlias) -> rsa.RSAPrivateKey | None:
+        stored = keys.stored_key(alias.alias)
+        if stored is None:
+            return None  # a keystore-held master key: decrypt by alias
+        if stored.is_other_domain:
+            raise KeyManagerError(Errors.OTHER_DOMAIN_DECRYPTION)
+        return self.hierarchy.unwrap_private_key(stored)
+
+    # -- legacy (no thumbprint) path ----------------------------------------------------------
+
+    def _open_legacy(self, command: DecryptCommand, encrypted_key: bytes) -> bytes:
+        """1.1.3 data carries no thumbprint: try the tuple's oldest key, then every
+        key of the tuple, then every master key of the application."""
+        with self.hierarchy.uow_factory() as uow:
+            keys = uow.keys
+            self._require_access(self.hierarchy.policy(keys, command.app_id), command)
+            own = keys.aliases_for(KeyTuple(command.app_id, command.ref_id))
+            masters = keys.aliases_for(KeyTuple(command.app_id))
+            if not own:
+                own = masters
+            if not own:
+                raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
+            candidates: list[KeyAlias] = []
+            for alias in [own[0], *own, *masters]:
+                if alias not in candidates:
+                    candidates.append(alias)
+            for alias in candidates:
+                try:
+                    private_key = self._private_key_of(keys, alias)
+                    if private_key is not None:
+                        return crypto.rsa_oaep_decrypt(private_key, encrypted_key)
+                    return self.hierarchy.keystore.decrypt(alias.alias, encrypted_key)
+                except (ValueError, KeystoreError, KeyManagerError):
+                    continue
+        raise KeyManagerError(Errors.CORRUPTED_DATA)
+
+
+def crypto_open(key: bytes, nonce: bytes, sealed: bytes, aad: bytes | None) -> bytes:
+    try:
+        return crypto.aes_gcm_decrypt(key, nonce, sealed, aad)
+    except ValueError:
+        raise KeyManagerError(Errors.INVALID_ENCRYPTED_DATA) from None

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.errors import Errors, KeyManagerError
+from domain.keys import KERNEL, SIGN, KeyTuple
+
+from ..key_hierarchy import KeyHierarchy
+from ..x509 import Subject, build_csr, certificate_pem, csr_pem
+from .get_certificate import CertificateResult
+
+OBJECT_TYPES = ("CERTIFICATE", "CSR")
+
+
+@dataclass(frozen=True)
+class GenerateMasterKeyCommand:
+    app_id: str
+    ref_id: str = ""
+    object_type: str = "CERTIFICATE"
+    force: bool = False
+    subject: Subject = Subject()
+
+
+class GenerateMasterKey:
+    """ROOT (self-signed), a module master key or KERNEL/SIGN, issued by ROOT.
+
+    Idempotent: the current key is returned unless ``force``, which expires it
+    and makes a new one. The object type is checked before anything is made.
+    """
+
+    def __init__(self, hierarchy: KeyHierarchy) -> None:
+        self.hierarchy = hierarchy
+
+    def execute(self, command: GenerateMasterKeyCommand) -> CertificateResult:
+        object_type = (command.object_type or "").upper()
+        if object_type not in OBJECT_TYPES:
+            raise KeyManagerError(Errors.INVALID_OBJECT_TYPE)
+        key_tuple = KeyTuple(command.app_id, command.ref_id)
+        if key_tuple.ref_id and not (key_tuple.ref_id == SIGN and key_tuple.app_id == KERNEL):
+            raise KeyManagerError(Errors.REFERENCE_ID_NOT_SUPPORTED)
+
+        hierarchy = self.hierarchy
+        at = hierarchy.clock.now()
+        with hierarchy.uow_factory() as uow, hierarchy.keystore_rollback() as created:
+            uow.lock(key_tuple)
+            hierarchy.require_policy(uow.keys, key_tuple.app_id)
+            _, current = hierarchy.aliases(uow.keys, key_tuple, at)
+            if command.force:
+                hierarchy.expire_now(uow.keys, current, at)
+                current = []
+            if len(current) > 1:
+                raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
+            if current:
+                key = hierarchy.certified(uow.keys, current[0])
+            else:
+                subject = hierarchy.defaults.master_subject(key_tuple, command.subject)
+                key = hierarchy.generate_master(uow, key_tuple, at, subject, created)
+            uow.commit()
+
+        if object_type == "CERTIFICATE":
+            return CertificateResult(
+                certificate_pem=certificate_pem(key.certificate),
+                csr_pem=None,
+                issued_at=key.certificate.not_valid_before_utc,
+                expiry_at=key.certificate.not_valid_after_utc,
+                timestamp=hierarchy.clock.now(),
+            )
+        subject = hierarchy.defaults.master_subject(key_tuple, command.subject)
+        csr = build_csr(
+            public_key=key.certificate.public_key(),  # type: ignore[arg-type]
+            subject=subject.to_name(),
+            signer=lambda data: hierarchy.keystore.sign(key.alias.alias, data),
+        )
+        return CertificateResult(
+            certificate_pem=None,
+            csr_pem=csr_pem(csr),
+            issued_at=key.alias.generated_at,
+            expiry_at=key.alias.expires_at,
+            timestamp=hierarchy.clock.now(),
+        )

@@ -1,0 +1,187 @@
+"""X.509 certificates and CSRs in the reference's layout, signed through a callback.
+
+Keys held in a keystore (HSM) cannot be handed to `cryptography`'s builders, so
+we let the builder produce the to-be-signed bytes and have the keystore sign
+them: a certificate is SEQUENCE { tbsCertificate, algorithm, signature }.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Callable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from domain.errors import Errors, KeyManagerError
+
+#: Produces an RSASSA-PKCS1-v1_5 SHA-256 signature over the given bytes.
+Signer = Callable[[bytes], bytes]
+
+# AlgorithmIdentifier { sha256WithRSAEncryption, NULL }
+_SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
+
+
+@dataclass(frozen=True)
+class Subject:
+    common_name: str = ""
+    organizational_unit: str = ""
+    organization: str = ""
+    location: str = ""
+    state: str = ""
+    country: str = ""
+
+    def to_name(self) -> x509.Name:
+        """RDNs in the reference's DER order C, ST, L, O, OU, CN; empty values skipped."""
+        parts = (
+            (NameOID.COUNTRY_NAME, self.country),
+            (NameOID.STATE_OR_PROVINCE_NAME, self.state),
+            (NameOID.LOCALITY_NAME, self.location),
+            (NameOID.ORGANIZATION_NAME, self.organization),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, self.organizational_unit),
+            (NameOID.COMMON_NAME, self.common_name),
+        )
+        return x509.Name([x509.NameAttribute(oid, value) for oid, value in parts if value])
+
+    @classmethod
+    def from_name(cls, name: x509.Name) -> "Subject":
+        def first(oid: x509.ObjectIdentifier) -> str:
+            values = name.get_attributes_for_oid(oid)
+            return str(values[0].value) if values else ""
+
+        return cls(
+            common_name=first(NameOID.COMMON_NAME),
+            organizational_unit=first(NameOID.ORGANIZATIONAL_UNIT_NAME),
+            organization=first(NameOID.ORGANIZATION_NAME),
+            location=first(NameOID.LOCALITY_NAME),
+            state=first(NameOID.STATE_OR_PROVINCE_NAME),
+            country=first(NameOID.COUNTRY_NAME),
+        )
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    body = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    return bytes([tag]) + _der_length(len(content)) + content
+
+
+def _signed_structure(to_be_signed: bytes, signer: Signer) -> bytes:
+    signature = signer(to_be_signed)
+    return _der(0x30, to_be_signed + _SHA256_WITH_RSA + _der(0x03, b"\x00" + signature))
+
+
+@lru_cache(maxsize=1)
+def _placeholder_key() -> rsa.RSAPrivateKey:
+    # Only its algorithm matters: the builder needs some RSA key to emit a TBS
+    # whose signature algorithm is sha256WithRSAEncryption. Its signature is discarded.
+    return rsa.generate_private_key(public_exponent=65537, key_size=1024)
+
+
+def positive_serial() -> int:
+    """A random positive 63-bit serial (RFC 5280), never zero."""
+    return secrets.randbits(63) or 1
+
+
+def issue_certificate(
+    *,
+    public_key: rsa.RSAPublicKey,
+    subject: x509.Name,
+    issuer: x509.Name,
+    not_before: datetime,
+    not_after: datetime,
+    certificate_authority: bool,
+    path_length: int | None,
+    signer: Signer,
+) -> x509.Certificate:
+    """A v3 certificate: basicConstraints (critical), SKI, keyUsage (critical), no AKI.
+
+    CA certificates get digitalSignature + keyCertSign, end-entity (base key)
+    certificates keyEncipherment only, as the reference issues them.
+    """
+    if certificate_authority:
+        usage = dict(digital_signature=True, key_cert_sign=True, key_encipherment=False)
+    else:
+        usage = dict(digital_signature=False, key_cert_sign=False, key_encipherment=True)
+        path_length = None
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(positive_serial())
+        .not_valid_before(not_before.replace(microsecond=0))
+        .not_valid_after(not_after.replace(microsecond=0))
+        .add_extension(x509.BasicConstraints(ca=certificate_authority, path_length=path_length), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                content_commitment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+                **usage,
+            ),
+            critical=True,
+        )
+    )
+    tbs = builder.sign(_placeholder_key(), hashes.SHA256()).tbs_certificate_bytes
+    return x509.load_der_x509_certificate(_signed_structure(tbs, signer))
+
+
+def build_csr(*, public_key: rsa.RSAPublicKey, subject: x509.Name, signer: Signer) -> x509.CertificateSigningRequest:
+    """PKCS#10 request over ``public_key``, no attributes, signed SHA256withRSA."""
+    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    info = _der(0x30, b"\x02\x01\x00" + subject.public_bytes() + spki + b"\xa0\x00")
+    return x509.load_der_x509_csr(_signed_structure(info, signer))
+
+
+def certificate_pem(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def csr_pem(csr: x509.CertificateSigningRequest) -> str:
+    return csr.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def certificate_der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def load_der(der: bytes) -> x509.Certificate:
+    return x509.load_der_x509_certificate(der)
+
+
+def parse_pem_certificate(text: str) -> x509.Certificate:
+    """The first PEM block of any label, parsed as an X.509 certificate (KER-KMS-013 otherwise)."""
+    match = _PEM_BLOCK.search(text or "")
+    if match is None:
+        raise KeyManagerError(Errors.CERTIFICATE_PARSING)
+    try:
+        der = base64.b64decode("".join(match.group(2).split()), validate=True)
+        certificate = x509.load_der_x509_certificate(der)
+        certificate.public_key()
+    except (binascii.Error, ValueError, TypeError):
+        raise KeyManagerError(Errors.CERTIFICATE_PARSING) from None
+    return certificate
+
+
+def rsa_public_key_of(certificate: x509.Certificate) -> rsa.RSAPublicKey:
+    key = certificate.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise KeyManagerError(Errors.INVALID_KEY)
+    return key

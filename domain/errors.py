@@ -1,0 +1,114 @@
+"""The reference's error catalogue, as exceptions.
+
+Every business failure the service reports carries a MOSIP error code and the
+reference's message. Messages never include key material, plaintext or the
+text of an internal exception: ``detail`` is for a short, caller-safe addition.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    code: str
+    message: str
+
+
+class Errors(Enum):
+    # Keymanager (KER-KMS-*)
+    NO_KEY_POLICY = ErrorSpec("KER-KMS-002", "ApplicationId not found in Key Policy. Key/CSR generation not allowed.")
+    NO_UNIQUE_ALIAS = ErrorSpec("KER-KMS-003", "No unique alias is found")
+    INVALID_REQUEST = ErrorSpec("KER-KMS-005", "Invalid request")
+    INVALID_TIMESTAMP = ErrorSpec("KER-KMS-006", "timestamp should be in ISO 8601 format yyyy-MM-ddTHH::mm:ss.SSSZ")
+    CRYPTO_LIBRARY = ErrorSpec("KER-KMS-007", "Exception occured in cypto library: ")
+    INVALID_OBJECT_TYPE = ErrorSpec("KER-KMS-009", "Invalid Response Object Type.")
+    REFERENCE_ID_NOT_SUPPORTED = ErrorSpec("KER-KMS-010", "Reference Id Not Supported for the Application ID.")
+    ROOT_KEY_NOT_FOUND = ErrorSpec("KER-KMS-011", "Root Key not available to sign.")
+    KEY_GENERATION_NOT_DONE = ErrorSpec("KER-KMS-012", "Key Generation Process is not completed.")
+    CERTIFICATE_PARSING = ErrorSpec("KER-KMS-013", "Certificate Parsing Error.")
+    CERTIFICATE_KEY_MISMATCH = ErrorSpec("KER-KMS-014", "Certificate Key Not Matching with stored Key.")
+    GENERATION_NOT_ALLOWED = ErrorSpec(
+        "KER-KMS-016",
+        "Not allowed to generate new key pair for other domains or not allowed to generate base key. ({})",
+    )
+    CERTIFICATE_NOT_IN_STORE = ErrorSpec("KER-KMS-017", "Certificate Not found in keystore table.")
+    OTHER_DOMAIN_DECRYPTION = ErrorSpec("KER-KMS-018", "Not Allowed to perform decryption with other domain key.")
+    SYMMETRIC_KEY_DECRYPTION = ErrorSpec("KER-KMS-019", "Not able to decrypt Symmetric Key using the Private Key.")
+    REVOKE_NOT_ALLOWED = ErrorSpec("KER-KMS-021", "Key Revocation not allowed.")
+    MULTIPLE_THUMBPRINT_ALIASES = ErrorSpec("KER-KMS-023", "More than one key alias found for the provided thumbprint.")
+    THUMBPRINT_APP_MISMATCH = ErrorSpec(
+        "KER-KMS-024", "Application Id & Reference Id not matching with the input thumbprint."
+    )
+    THUMBPRINT_KEY_NOT_FOUND = ErrorSpec("KER-KMS-025", "Key Not found for the thumbprint prepended in encrypted data.")
+    EC_REFERENCE_NOT_SUPPORTED = ErrorSpec("KER-KMS-030", "EC Sign Reference Id Not Supported for the Application ID.")
+    KERNEL_SIGN_UPLOAD = ErrorSpec(
+        "KER-KMS-031",
+        "Application Id with KERNEL & Reference Id with Sign not allowed to upload Partner certificate.",
+    )
+    VALID_KEY_EXISTS = ErrorSpec("KER-KMS-032", "Valid Key already Exist, not allowed to upload another Certificate.")
+    OTHER_DOMAIN_KEY_MISSING = ErrorSpec(
+        "KER-KMS-033", "Other Domain Valid key not available, Upload other domain valid Key certificate."
+    )
+    PRIVATE_KEY_PRESENT = ErrorSpec(
+        "KER-KMS-034", "PrivateKey available, for Other Domain Certificate, Private Key should not available."
+    )
+    CERTIFICATE_EXISTS = ErrorSpec(
+        "KER-KMS-035", "Certificate Already Exist, not allowed to upload same certificate again"
+    )
+    INTERNAL = ErrorSpec("KER-KMS-500", "Internal server error")
+    STORE_UNAVAILABLE = ErrorSpec("KER-KMS-500", "Key store is not available. Try again later.")
+    # Cryptomanager (KER-CRY-*)
+    INVALID_DATA_WITHOUT_SPLITTER = ErrorSpec("KER-CRY-003", "data sent to decrypt is without key splitter or invalid")
+    INVALID_BASE64 = ErrorSpec("KER-CRY-003", " input data is not base64 encoded")
+    EMPTY_DATA = ErrorSpec("KER-CRY-004", "data should not be null or empty")
+    ENCRYPT_WITH_MASTER_KEY = ErrorSpec(
+        "KER-CRY-011", "Not Allowed to preform encryption with Master Key. Use Base/Encrypt key to encrypt data."
+    )
+    DECRYPTION_NOT_ALLOWED = ErrorSpec(
+        "KER-CRY-012", "Not Allowed to preform decryption for the provided application id and with authentication token"
+    )
+    # Crypto core (KER-FSE-*)
+    INVALID_KEY = ErrorSpec(
+        "KER-FSE-001",
+        "invalid Key (key is null or empty or has invalid encoding, wronglength, and uninitialized, etc).",
+    )
+    INVALID_DATA_LENGTH = ErrorSpec("KER-FSE-002", "check input data length")
+    INVALID_ENCRYPTED_DATA = ErrorSpec("KER-FSE-003", "data not valid (currupted,length is not valid etc.)")
+    CORRUPTED_DATA = ErrorSpec("KER-FSE-004", "encrypted data is corrupted")
+    NULL_DATA = ErrorSpec("KER-FSE-006", "data is null or length is 0")
+    # Keystore (KER-KMA-*)
+    KEYSTORE_PROCESSING = ErrorSpec("KER-KMA-003", "Error occured in processing Keystore: ")
+    NO_SUCH_ALIAS = ErrorSpec("KER-KMA-004", "No such alias: ")
+    KEYSTORE_PASSWORD = ErrorSpec("KER-KMA-007", "Provided Keystore password is not valid.")
+
+
+class KeyManagerError(Exception):
+    """A failure the caller can act on, reported in the MOSIP error envelope."""
+
+    def __init__(self, error: Errors, detail: str = "", *, fmt: str | None = None):
+        self.error = error
+        base = error.value.message.format(fmt) if fmt is not None else error.value.message
+        self.message = base + detail
+        super().__init__(f"{error.value.code} --> {self.message}")
+
+    @property
+    def code(self) -> str:
+        return self.error.value.code
+
+
+class ValidationError(KeyManagerError):
+    """Request validation failure (KER-KMS-005); may carry one message per field."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages or [Errors.INVALID_REQUEST.value.message]
+        super().__init__(Errors.INVALID_REQUEST)
+        self.message = "; ".join(self.messages)
+
+
+class StoreUnavailableError(KeyManagerError):
+    """The key store (database) or keystore (HSM) cannot be reached right now."""
+
+    def __init__(self) -> None:
+        super().__init__(Errors.STORE_UNAVAILABLE)

@@ -1,0 +1,1 @@
+"""Edges of the service: configuration, the DI container, HTTP (Flask) and the CLI."""

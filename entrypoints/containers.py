@@ -1,0 +1,116 @@
+"""The dependency-injection container: one Selector per port, chosen by settings.
+
+Nothing here connects or opens files at import time; providers build adapters
+on first use, after ``build_container`` has filled in the configuration.
+"""
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from adapters.clock import SystemClock
+from adapters.memory.key_repository import MemoryStore, MemoryUnitOfWorkFactory
+from adapters.memory.keystore import MemoryKeystore
+from adapters.pkcs12.keystore import Pkcs12Keystore
+from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
+from application.key_hierarchy import CertificateDefaults, KeyHierarchy
+from application.ttl_cache import TtlLruCache
+from application.use_cases.decrypt_data import DecryptData
+from application.use_cases.encrypt_data import EncryptData
+from application.use_cases.generate_master_key import GenerateMasterKey
+from application.use_cases.get_all_certificates import GetAllCertificates
+from application.use_cases.get_certificate import GetCertificate
+from application.use_cases.revoke_key import RevokeKey
+from application.use_cases.upload_other_domain_certificate import UploadOtherDomainCertificate
+
+from .settings import ConfigurationError, Settings, keystore_password
+
+#: Entries of the policy and certificate caches (few applications, few current keys).
+METADATA_CACHE_SIZE = 512
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+
+    clock = providers.Singleton(SystemClock)
+
+    sqlite_database = providers.Singleton(SqliteDatabase, path=config.sqlite_path)
+    memory_store = providers.Singleton(MemoryStore)
+    uow_factory = providers.Selector(
+        config.store,
+        sqlite=providers.Singleton(SqliteUnitOfWorkFactory, database=sqlite_database),
+        memory=providers.Singleton(MemoryUnitOfWorkFactory, store=memory_store),
+    )
+
+    keystore = providers.Selector(
+        config.keystore,
+        pkcs12=providers.Singleton(Pkcs12Keystore, directory=config.keystore_dir, password=config.keystore_password),
+        memory=providers.Singleton(MemoryKeystore),
+    )
+
+    certificate_defaults = providers.Singleton(
+        CertificateDefaults,
+        common_name=config.cert.common_name,
+        organizational_unit=config.cert.organizational_unit,
+        organization=config.cert.organization,
+        location=config.cert.location,
+        state=config.cert.state,
+        country=config.cert.country,
+    )
+    policy_cache = providers.Singleton(
+        TtlLruCache, max_entries=METADATA_CACHE_SIZE, ttl_seconds=config.policy_cache_ttl_seconds
+    )
+    certificate_cache = providers.Singleton(
+        TtlLruCache, max_entries=METADATA_CACHE_SIZE, ttl_seconds=config.key_cache_ttl_seconds
+    )
+    key_cache = providers.Singleton(
+        TtlLruCache, max_entries=config.key_cache_size, ttl_seconds=config.key_cache_ttl_seconds
+    )
+
+    hierarchy = providers.Singleton(
+        KeyHierarchy,
+        uow_factory=uow_factory,
+        keystore=keystore,
+        clock=clock,
+        defaults=certificate_defaults,
+        policy_cache=policy_cache,
+        certificate_cache=certificate_cache,
+    )
+
+    generate_master_key = providers.Factory(GenerateMasterKey, hierarchy=hierarchy)
+    get_certificate = providers.Factory(GetCertificate, hierarchy=hierarchy)
+    get_all_certificates = providers.Factory(GetAllCertificates, hierarchy=hierarchy)
+    revoke_key = providers.Factory(RevokeKey, hierarchy=hierarchy)
+    upload_other_domain_certificate = providers.Factory(UploadOtherDomainCertificate, hierarchy=hierarchy)
+    encrypt_data = providers.Factory(EncryptData, hierarchy=hierarchy)
+    decrypt_data = providers.Factory(DecryptData, hierarchy=hierarchy, key_cache=key_cache)
+
+
+def build_container(settings: Settings) -> Container:
+    if settings.store == "postgres":
+        raise ConfigurationError("KEYMANAGER_STORE=postgres is not available in this version")
+    if settings.keystore == "pkcs11":
+        raise ConfigurationError("KEYMANAGER_KEYSTORE=pkcs11 is not available in this version")
+    container = Container()
+    container.config.from_dict(
+        {
+            "store": settings.store,
+            "keystore": settings.keystore,
+            "sqlite_path": settings.sqlite_path,
+            "keystore_dir": settings.keystore_dir,
+            "keystore_password": keystore_password(settings) if settings.keystore == "pkcs12" else b"",
+            "key_cache_size": settings.key_cache_size,
+            "key_cache_ttl_seconds": settings.key_cache_ttl_seconds,
+            "policy_cache_ttl_seconds": settings.policy_cache_ttl_seconds,
+            "cert": {
+                "common_name": settings.cert_common_name,
+                "organizational_unit": settings.cert_organizational_unit,
+                "organization": settings.cert_organization,
+                "location": settings.cert_location,
+                "state": settings.cert_state,
+                "country": settings.cert_country,
+            },
+        }
+    )
+    if settings.store == "sqlite":
+        container.sqlite_database().upgrade()
+    return container

@@ -1,0 +1,29 @@
+"""The Flask application factory: builds the container, the blueprints, the error handler."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from ..containers import Container, build_container
+from ..settings import Settings
+from . import cryptomanager, keymanager
+from .errors import register_error_handlers
+
+API_PREFIX = "/v1/keymanager"
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    container = container or build_container(settings)
+    app = Flask("keymanager")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["JSON_SORT_KEYS"] = False
+    app.extensions["container"] = container
+    app.container = container  # type: ignore[attr-defined]
+    container.wire(modules=[keymanager, cryptomanager])
+    app.register_blueprint(keymanager.blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(cryptomanager.blueprint, url_prefix=API_PREFIX)
+    register_error_handlers(app)
+    logging.getLogger("keymanager").setLevel(logging.INFO)
+    return app

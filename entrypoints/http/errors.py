@@ -1,0 +1,53 @@
+"""One error handler: every failure becomes the MOSIP error envelope.
+
+Business errors are HTTP 200 with the reference's code (as the reference does);
+the caller's protocol mistakes (unknown path, wrong method, body too large) get
+their HTTP status; anything unexpected is a 500 whose message says nothing of
+its cause. Internal details go to the server log only, never to the caller.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from domain.errors import Errors, KeyManagerError, StoreUnavailableError, ValidationError
+
+from .envelope import failure
+
+log = logging.getLogger("keymanager.http")
+
+BAD_REQUEST = Errors.INVALID_REQUEST.value.code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ValidationError)
+    def _validation(error: ValidationError) -> Response:
+        return failure([(error.code, message) for message in error.messages], 200)
+
+    @app.errorhandler(StoreUnavailableError)
+    def _unavailable(error: StoreUnavailableError) -> Response:
+        log.warning("store unavailable: %s", error.code)
+        return failure([(error.code, error.message)], 503)
+
+    @app.errorhandler(KeyManagerError)
+    def _business(error: KeyManagerError) -> Response:
+        return failure([(error.code, error.message)], 200)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> Response:
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return failure([(BAD_REQUEST, f"Invalid request: the body exceeds the limit of {limit} bytes")], 413)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status >= 500:
+            return failure([(Errors.INTERNAL.value.code, Errors.INTERNAL.value.message)], status)
+        return failure([(BAD_REQUEST, f"Invalid request: {error.name}")], status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        log.error("unhandled %s", type(error).__name__, exc_info=error)
+        return failure([(Errors.INTERNAL.value.code, Errors.INTERNAL.value.message)], 500)

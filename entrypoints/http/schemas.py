@@ -1,0 +1,131 @@
+"""Marshmallow schemas of the request envelope and the reference's request DTOs.
+
+Messages follow the reference's bean-validation texts ("should not be null or
+empty", "must not be null") so clients see the errors they already handle.
+Deliberate fixes: a null optional field takes its documented default instead of
+crashing, and ``timeStamp`` is checked when present but not required.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError as SchemaError, fields, validate
+
+from domain.errors import Errors, ValidationError
+
+NOT_BLANK = "should not be null or empty"
+_SALT_PATTERN = re.compile(r".+\S.*\Z")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z?\Z")
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise SchemaError(NOT_BLANK)
+
+
+def required_text() -> fields.String:
+    return fields.String(
+        required=True,
+        allow_none=False,
+        validate=_not_blank,
+        error_messages={"required": NOT_BLANK, "null": NOT_BLANK, "invalid": "must be a string"},
+    )
+
+
+def optional_text(**kwargs: Any) -> fields.String:
+    return fields.String(load_default=None, allow_none=True, error_messages={"invalid": "must be a string"}, **kwargs)
+
+
+def optional_flag() -> fields.Boolean:
+    return fields.Boolean(load_default=None, allow_none=True, error_messages={"invalid": "must be true or false"})
+
+
+def _timestamp(value: str) -> None:
+    if not _TIMESTAMP.match(value):
+        raise SchemaError(Errors.INVALID_TIMESTAMP.value.message)
+    try:
+        datetime.fromisoformat(value.rstrip("Z")[:26])
+    except ValueError:
+        raise SchemaError(Errors.INVALID_TIMESTAMP.value.message) from None
+
+
+class _Dto(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class CryptomanagerRequest(_Dto):
+    applicationId = required_text()
+    referenceId = optional_text()
+    timeStamp = optional_text(validate=_timestamp)
+    data = required_text()
+    salt = optional_text(validate=validate.Regexp(_SALT_PATTERN, error="should not be empty"))
+    aad = optional_text(validate=validate.Regexp(_SALT_PATTERN, error="should not be empty"))
+    prependThumbprint = optional_flag()  # deprecated and ignored: a thumbprint is always prepended
+
+
+class KeyPairGenerateRequest(_Dto):
+    applicationId = required_text()
+    referenceId = optional_text()
+    force = optional_flag()
+    commonName = optional_text()
+    organizationUnit = optional_text()
+    organization = optional_text()
+    location = optional_text()
+    state = optional_text()
+    country = optional_text()
+
+
+class RevokeKeyRequest(_Dto):
+    applicationId = required_text()
+    referenceId = optional_text()
+    disableAutoGen = optional_flag()
+
+
+class UploadCertificateRequest(_Dto):
+    applicationId = required_text()
+    referenceId = optional_text()
+    certificateData = required_text()
+
+
+def _envelope(dto: type[Schema]) -> Schema:
+    class Envelope(_Dto):
+        id = fields.Raw(load_default=None, allow_none=True)
+        version = fields.Raw(load_default=None, allow_none=True)
+        requesttime = fields.Raw(load_default=None, allow_none=True)
+        metadata = fields.Raw(load_default=None, allow_none=True)
+        request = fields.Nested(
+            dto,
+            required=True,
+            allow_none=False,
+            error_messages={"required": "must not be null", "null": "must not be null", "type": "must be an object"},
+        )
+
+    return Envelope()
+
+
+_ENVELOPES: dict[type[Schema], Schema] = {}
+
+
+def load_request(dto: type[Schema], body: dict[str, Any]) -> dict[str, Any]:
+    """Validate the envelope and return its ``request`` object, or raise KER-KMS-005
+    with one message per failing field ("request.applicationId should not be null or empty")."""
+    schema = _ENVELOPES.setdefault(dto, _envelope(dto))
+    try:
+        return schema.load(body)["request"]
+    except SchemaError as error:
+        raise ValidationError(sorted(_flatten(error.messages))) from None
+
+
+def _flatten(messages: Any, path: str = "") -> list[str]:
+    if isinstance(messages, dict):
+        out: list[str] = []
+        for key, value in messages.items():
+            child = path if key == "_schema" else (f"{path}.{key}" if path else str(key))
+            out.extend(_flatten(value, child))
+        return out
+    if isinstance(messages, list):
+        return [item for message in messages for item in _flatten(message, path)]
+    return [f"{path} {messages}".strip()]
