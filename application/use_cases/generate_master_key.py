@@ -64,6 +64,7 @@ class GenerateMasterKey:
                 issued_at=key.certificate.not_valid_before_utc,
                 expiry_at=key.certificate.not_valid_after_utc,
                 timestamp=hierarchy.clock.now(),
+                created=key.alias.alias in created,
             )
         subject = hierarchy.defaults.master_subject(key_tuple, command.subject)
         csr = build_csr(
@@ -77,4 +78,5 @@ class GenerateMasterKey:
             issued_at=key.alias.generated_at,
             expiry_at=key.alias.expires_at,
             timestamp=hierarchy.clock.now(),
+            created=key.alias.alias in created,
         )

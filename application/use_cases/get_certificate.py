@@ -22,6 +22,7 @@ class CertificateResult:
     issued_at: datetime
     expiry_at: datetime
     timestamp: datetime
+    created: bool = False
 
 
 class GetCertificate:

@@ -1,0 +1,125 @@
+"""The ``keymanager`` command: init (key ceremony), serve, status."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+from application.use_cases.generate_master_key import GenerateMasterKeyCommand
+from domain.current_key import current_aliases, pre_expire_days
+from domain.errors import KeyManagerError
+
+from .containers import Container, build_container
+from .settings import ConfigurationError, Settings
+
+log = logging.getLogger("keymanager")
+
+
+def parse_key_spec(spec: str) -> tuple[str, str]:
+    """'APP' or 'APP:REF' (the reference's autogen list syntax)."""
+    app, _, ref = spec.partition(":")
+    return app.strip(), ref.strip()
+
+
+def run_init(container: Container, settings: Settings, out=sys.stdout) -> int:
+    """The key ceremony: ROOT, then the configured module keys. Idempotent."""
+    use_case = container.generate_master_key()
+    failures = 0
+    for spec in settings.init_keys:
+        app, ref = parse_key_spec(spec)
+        try:
+            result = use_case.execute(GenerateMasterKeyCommand(app_id=app, ref_id=ref))
+        except KeyManagerError as error:
+            failures += 1
+            print(f"{spec:<28} FAILED  {error.code} {error.message}", file=out)
+            continue
+        state = "created" if result.created else "exists "
+        print(f"{spec:<28} {state} expires {result.expiry_at:%Y-%m-%d}", file=out)
+    return 1 if failures else 0
+
+
+def run_status(container: Container, out=sys.stdout) -> int:
+    hierarchy = container.hierarchy()
+    health = container.keystore().health()
+    now = hierarchy.clock.now()
+    print(f"keystore: {'ok' if health.ok else 'UNAVAILABLE'} ({health.detail})", file=out)
+    rows = []
+    with container.uow_factory()() as uow:
+        aliases = uow.keys.all_aliases()
+        windows: dict[tuple[str, str], int] = {}
+        for alias in aliases:
+            if alias.key_tuple not in windows:
+                windows[alias.key_tuple] = pre_expire_days(alias.key_tuple, uow.keys.policy)
+            window = windows[alias.key_tuple]
+            current = bool(current_aliases([alias], now, window))
+            rows.append(
+                (alias.app_id, alias.ref_id or "-", f"{alias.generated_at:%Y-%m-%d %H:%M}",
+                 f"{alias.expires_at:%Y-%m-%d %H:%M}", "yes" if current else "no", alias.alias)
+            )
+    header = ("APP", "REF", "ISSUED (UTC)", "EXPIRES (UTC)", "CURRENT", "ALIAS")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)
+    if not rows:
+        print("(no keys yet: run 'keymanager init')", file=out)
+    return 0 if health.ok else 1
+
+
+def run_serve(settings: Settings) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from .http.app import create_app
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", settings.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):  # called in each worker: adapters are built after the fork
+            return create_app(settings)
+
+    print(
+        f"keymanager: serving http://{settings.host}:{settings.port}/v1/keymanager "
+        f"(store={settings.store}, keystore={settings.keystore}, data={settings.data_dir})",
+        flush=True,
+    )
+    _Server().run()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="keymanager", description="MOSIP-compatible key manager")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("init", help="one-time key ceremony: ROOT, then the configured module keys")
+    serve = commands.add_parser("serve", help="serve the HTTP API (initialises on first start)")
+    serve.add_argument("--port", type=int, help="overrides KEYMANAGER_PORT")
+    serve.add_argument("--host", help="overrides KEYMANAGER_HOST")
+    commands.add_parser("status", help="list keys and whether each is current")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            settings = settings.with_overrides(
+                port=args.port or settings.port, host=args.host or settings.host
+            )
+            if settings.auto_init:
+                run_init(build_container(settings), settings)
+            return run_serve(settings)
+        container = build_container(settings)
+        if args.command == "init":
+            return run_init(container, settings)
+        return run_status(container)
+    except ConfigurationError as error:
+        print(f"keymanager: configuration error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
