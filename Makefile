@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   - creates .venv, initialises the embedded store and keystore, serves on :8088
+#   make test  - creates .venv and runs the whole test suite (layer contracts included)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test bench init status lint clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/keymanager serve
+
+init: $(STAMP)
+	$(BIN)/keymanager init
+
+status: $(STAMP)
+	$(BIN)/keymanager status
+
+lint: $(STAMP)
+	$(BIN)/lint-imports
+
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,63 @@
+"""The hexagonal layering, checked mechanically: import-linter contracts from
+setup.cfg, plus a direct scan that the domain imports only the standard library
+and the application only the domain, itself and `cryptography`."""
+from __future__ import annotations
+
+import ast
+import os
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+
+def imported_top_level_modules(package: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for path in (REPO_ROOT / package).rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(path.relative_to(REPO_ROOT)))
+    return found
+
+
+def test_domain_imports_only_the_standard_library():
+    outside = {
+        module: files
+        for module, files in imported_top_level_modules("domain").items()
+        if module not in sys.stdlib_module_names and module not in ("domain", "__future__")
+    }
+    assert outside == {}
+
+
+def test_application_imports_only_domain_and_cryptography():
+    allowed = {"domain", "application", "cryptography", "__future__"}
+    outside = {
+        module: files
+        for module, files in imported_top_level_modules("application").items()
+        if module not in sys.stdlib_module_names and module not in allowed
+    }
+    assert outside == {}
+
+
+def test_no_framework_or_driver_below_the_edges():
+    forbidden = {"flask", "marshmallow", "dependency_injector", "pg8000", "pkcs11", "werkzeug", "gunicorn", "sqlite3"}
+    for package in ("domain", "application"):
+        assert forbidden.isdisjoint(imported_top_level_modules(package)), package
+
+
+def test_import_linter_contracts_are_kept():
+    from importlinter import cli
+    cwd = os.getcwd()
+    os.chdir(REPO_ROOT)
+    try:
+        exit_code = cli.lint_imports(config_filename=str(REPO_ROOT / "setup.cfg"), no_cache=True, no_logo=True)
+    finally:
+        os.chdir(cwd)
+    assert exit_code == 0
