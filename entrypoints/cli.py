@@ -79,6 +79,10 @@ def run_serve(settings: Settings) -> int:
             self.cfg.set("threads", 4)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", "-")
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn >= 25.1 opens one control socket per user by default, which
+                # would collide between instances running side by side.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):  # called in each worker: adapters are built after the fork
             return create_app(settings)
