@@ -164,6 +164,11 @@ class KeyHierarchy:
             raise KeyManagerError(Errors.NO_SUCH_ALIAS)
         return der
 
+    def _remember(self, key: CertifiedKey) -> CertifiedKey:
+        # Keyed by a fresh alias: if the unit rolls back, the entry is simply never asked for.
+        self._certificates.put(key.alias.alias, (key.certificate, key.certificate_der, key.stored))
+        return key
+
     def certified(self, keys: KeyRepository, alias: KeyAlias) -> CertifiedKey:
         certificate, der, stored = self.certificate_of(keys, alias)
         return CertifiedKey(alias, certificate, der, stored)
@@ -179,7 +184,10 @@ class KeyHierarchy:
                 return found
         with self.uow_factory() as uow, self.keystore_rollback() as created:
             uow.lock(key_tuple)
-            key = self._find_or_create(uow, key_tuple, at, created)
+            # Read the clock again once the lock is held: a key another process made
+            # while we waited is generated after the earlier reading, so it would not
+            # look current at that instant and we would make a second one.
+            key = self._find_or_create(uow, key_tuple, self.clock.now(), created)
             uow.commit()
             return key
 
@@ -256,7 +264,7 @@ class KeyHierarchy:
             uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
         )
         uow.keys.add_alias(record)
-        return CertifiedKey(record, certificate, der)
+        return self._remember(CertifiedKey(record, certificate, der))
 
     def _generate_base(self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, created: list[str]) -> CertifiedKey:
         keys = uow.keys
@@ -301,7 +309,7 @@ class KeyHierarchy:
         )
         keys.add_alias(record)
         keys.add_stored_key(stored)
-        return CertifiedKey(record, certificate, der, stored)
+        return self._remember(CertifiedKey(record, certificate, der, stored))
 
     # -- helpers --------------------------------------------------------------------------------
 

@@ -30,6 +30,10 @@ def pre_expire_days(key_tuple: KeyTuple, policy_of: Callable[[str], KeyPolicy | 
 
 
 def is_current(alias: KeyAlias, at: datetime, pre_expire: int) -> bool:
+    if alias.expires_at < alias.generated_at:
+        # Revoked (or force-expired) in the instant it was made: expiry = now - 1 min
+        # must not leave it current through the "t == generated" clause.
+        return False
     if at == alias.generated_at or at == alias.expires_at:
         return True
     return alias.generated_at < at < alias.expires_at - timedelta(days=pre_expire)

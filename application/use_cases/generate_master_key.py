@@ -40,9 +40,9 @@ class GenerateMasterKey:
             raise KeyManagerError(Errors.REFERENCE_ID_NOT_SUPPORTED)
 
         hierarchy = self.hierarchy
-        at = hierarchy.clock.now()
         with hierarchy.uow_factory() as uow, hierarchy.keystore_rollback() as created:
             uow.lock(key_tuple)
+            at = hierarchy.clock.now()  # after the lock: see keys made while we waited as current
             hierarchy.require_policy(uow.keys, key_tuple.app_id)
             _, current = hierarchy.aliases(uow.keys, key_tuple, at)
             if command.force:

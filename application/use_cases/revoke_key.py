@@ -35,9 +35,9 @@ class RevokeKey:
         if command.app_id.upper() == KERNEL and command.ref_id.upper() == SIGN:
             raise KeyManagerError(Errors.REVOKE_NOT_ALLOWED)
         key_tuple = KeyTuple(command.app_id, command.ref_id)
-        at = self.hierarchy.clock.now()
         with self.hierarchy.uow_factory() as uow:
             uow.lock(key_tuple)
+            at = self.hierarchy.clock.now()  # after the lock: see keys made while we waited as current
             _, current = self.hierarchy.aliases(uow.keys, key_tuple, at)
             if len(current) != 1:
                 raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)

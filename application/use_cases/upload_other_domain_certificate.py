@@ -49,10 +49,10 @@ class UploadOtherDomainCertificate:
         new_thumbprint = thumbprint_hex(der)
         key_tuple = KeyTuple(command.app_id, command.ref_id)
         hierarchy = self.hierarchy
-        at = hierarchy.clock.now()
 
         with hierarchy.uow_factory() as uow:
             uow.lock(key_tuple)
+            at = hierarchy.clock.now()  # after the lock: see keys made while we waited as current
             keys = uow.keys
             all_aliases, current = hierarchy.aliases(keys, key_tuple, at)
             if len(current) > 1:
