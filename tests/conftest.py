@@ -18,6 +18,14 @@ VECTORS_DIR = Path(os.environ.get("KEYMANAGER_VECTORS_DIR", REPO_ROOT.parent / "
 START = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not (VECTORS_DIR / "jdk_jose4j_vectors.txt").exists():
+        raise pytest.UsageError(
+            f"known-answer vectors not found at {VECTORS_DIR}: the suite expects the shared spec beside the "
+            "repository (../shared/spec/vectors) or KEYMANAGER_VECTORS_DIR pointing at it"
+        )
+
+
 def read_vectors() -> dict[str, str]:
     values = {}
     for line in (VECTORS_DIR / "jdk_jose4j_vectors.txt").read_text().splitlines():
