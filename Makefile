@@ -27,6 +27,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: $(STAMP)
+	bash tests/support/ensure_postgres.sh
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

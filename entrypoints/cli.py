@@ -66,6 +66,18 @@ def run_status(container: Container, out=sys.stdout) -> int:
     return 0 if health.ok else 1
 
 
+def run_db(container: Container, settings: Settings, action: str, out=sys.stdout) -> int:
+    database = container.database()
+    if database is None:
+        print(f"store '{settings.store}' has no schema", file=out)
+        return 0
+    if action == "upgrade":
+        applied = database.upgrade()
+        print(f"applied migrations: {applied or 'none (up to date)'}", file=out)
+    print(f"schema version: {database.schema_version()}", file=out)
+    return 0
+
+
 def run_serve(settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
@@ -104,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="overrides KEYMANAGER_PORT")
     serve.add_argument("--host", help="overrides KEYMANAGER_HOST")
     commands.add_parser("status", help="list keys and whether each is current")
+    database = commands.add_parser("db", help="database maintenance")
+    database.add_argument("action", choices=["upgrade", "version"], help="apply pending migrations / show version")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -116,6 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if settings.auto_init:
                 run_init(build_container(settings), settings)
             return run_serve(settings)
+        if args.command == "db":
+            return run_db(build_container(settings, upgrade=False), settings, args.action)
         container = build_container(settings)
         if args.command == "init":
             return run_init(container, settings)
@@ -123,6 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"keymanager: configuration error: {error}", file=sys.stderr)
         return 2
+    except KeyManagerError as error:
+        print(f"keymanager: {error.code} {error.message}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

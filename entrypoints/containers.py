@@ -11,6 +11,12 @@ from adapters.clock import SystemClock
 from adapters.memory.key_repository import MemoryStore, MemoryUnitOfWorkFactory
 from adapters.memory.keystore import MemoryKeystore
 from adapters.pkcs12.keystore import Pkcs12Keystore
+from adapters.postgres.key_repository import (
+    InvalidDatabaseUrl,
+    PostgresDatabase,
+    PostgresOptions,
+    PostgresUnitOfWorkFactory,
+)
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
 from application.key_hierarchy import CertificateDefaults, KeyHierarchy
 from application.ttl_cache import TtlLruCache
@@ -35,9 +41,17 @@ class Container(containers.DeclarativeContainer):
 
     sqlite_database = providers.Singleton(SqliteDatabase, path=config.sqlite_path)
     memory_store = providers.Singleton(MemoryStore)
+    postgres_database = providers.Singleton(PostgresDatabase, options=config.postgres_options)
+    database = providers.Selector(
+        config.store,
+        sqlite=sqlite_database,
+        postgres=postgres_database,
+        memory=providers.Object(None),
+    )
     uow_factory = providers.Selector(
         config.store,
         sqlite=providers.Singleton(SqliteUnitOfWorkFactory, database=sqlite_database),
+        postgres=providers.Singleton(PostgresUnitOfWorkFactory, database=postgres_database),
         memory=providers.Singleton(MemoryUnitOfWorkFactory, store=memory_store),
     )
 
@@ -85,9 +99,20 @@ class Container(containers.DeclarativeContainer):
     decrypt_data = providers.Factory(DecryptData, hierarchy=hierarchy, key_cache=key_cache)
 
 
-def build_container(settings: Settings) -> Container:
-    if settings.store == "postgres":
-        raise ConfigurationError("KEYMANAGER_STORE=postgres is not available in this version")
+def postgres_options(settings: Settings) -> PostgresOptions | None:
+    if settings.store != "postgres":
+        return None
+    if not settings.db_url:
+        raise ConfigurationError("KEYMANAGER_STORE=postgres needs KEYMANAGER_DB_URL=postgresql://user@host:port/db")
+    try:
+        return PostgresOptions.from_url(settings.db_url, pool_size=settings.db_pool_size)
+    except (InvalidDatabaseUrl, ValueError) as error:
+        raise ConfigurationError(f"KEYMANAGER_DB_URL: {error}") from None
+
+
+def build_container(settings: Settings, *, upgrade: bool | None = None) -> Container:
+    """The container for these settings. The store's schema is brought up to date
+    unless ``upgrade`` is False (or, for PostgreSQL, KEYMANAGER_DB_AUTO_UPGRADE=false)."""
     if settings.keystore == "pkcs11":
         raise ConfigurationError("KEYMANAGER_KEYSTORE=pkcs11 is not available in this version")
     container = Container()
@@ -96,6 +121,7 @@ def build_container(settings: Settings) -> Container:
             "store": settings.store,
             "keystore": settings.keystore,
             "sqlite_path": settings.sqlite_path,
+            "postgres_options": postgres_options(settings),
             "keystore_dir": settings.keystore_dir,
             "keystore_password": keystore_password(settings) if settings.keystore == "pkcs12" else b"",
             "key_cache_size": settings.key_cache_size,
@@ -111,6 +137,8 @@ def build_container(settings: Settings) -> Container:
             },
         }
     )
-    if settings.store == "sqlite":
-        container.sqlite_database().upgrade()
+    if upgrade is None:
+        upgrade = settings.store == "sqlite" or settings.db_auto_upgrade
+    if upgrade and settings.store != "memory":
+        container.database().upgrade()
     return container

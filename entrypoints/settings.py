@@ -37,7 +37,10 @@ class Settings:
     port: int = 8088
     workers: int = 2
     store: str = "sqlite"
-    db_url: str | None = None
+    db_url: str | None = field(default=None, repr=False)
+    db_pool_size: int = 8
+    db_auto_upgrade: bool = True
+    keystore_directory: Path | None = None
     keystore: str = "pkcs12"
     keystore_password: str | None = field(default=None, repr=False)
     keystore_password_file: Path | None = None
@@ -60,7 +63,7 @@ class Settings:
 
     @property
     def keystore_dir(self) -> Path:
-        return self.data_dir / "keystore"
+        return self.keystore_directory or self.data_dir / "keystore"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -100,6 +103,7 @@ class Settings:
             raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
         password_file = env.get("KEYMANAGER_KEYSTORE_PASSWORD_FILE", "").strip()
+        keystore_directory = env.get("KEYMANAGER_KEYSTORE_DIR", "").strip()
         init_keys = tuple(k.strip() for k in env.get("KEYMANAGER_INIT_KEYS", "").split(",") if k.strip())
         return cls(
             data_dir=Path(text("KEYMANAGER_DATA_DIR", str(base.data_dir))),
@@ -108,6 +112,9 @@ class Settings:
             workers=max(1, int(number("KEYMANAGER_WORKERS", base.workers))),
             store=choice("KEYMANAGER_STORE", base.store, STORES),
             db_url=env.get("KEYMANAGER_DB_URL") or None,
+            db_pool_size=max(1, int(number("KEYMANAGER_DB_POOL_SIZE", base.db_pool_size))),
+            db_auto_upgrade=flag("KEYMANAGER_DB_AUTO_UPGRADE", base.db_auto_upgrade),
+            keystore_directory=Path(keystore_directory) if keystore_directory else None,
             keystore=choice("KEYMANAGER_KEYSTORE", base.keystore, KEYSTORES),
             keystore_password=env.get("KEYMANAGER_KEYSTORE_PASSWORD") or None,
             keystore_password_file=Path(password_file) if password_file else None,

@@ -1,0 +1,125 @@
+"""Versioned migrations of the PostgreSQL schema (the reference's mosip_keymgr tables).
+
+Written to be pointed at an existing reference database too: tables and columns
+are created only when missing (the reference's 1.2.0.1 and 1.3.0 upgrades
+included), and default key policies are inserted only where absent. Applied
+migrations are recorded in <schema>.km_schema_version; concurrent upgrades
+serialise on a transaction-scoped advisory lock.
+"""
+from __future__ import annotations
+
+from domain.keys import DEFAULT_POLICIES
+
+#: Advisory lock key taken while migrating (an arbitrary constant of ours).
+MIGRATION_LOCK = 0x4B4D5F4D49475241  # "KM_MIGRA"
+
+_AUDIT = """
+    cr_by character varying(256) NOT NULL,
+    cr_dtimes timestamp NOT NULL,
+    upd_by character varying(256),
+    upd_dtimes timestamp,
+    is_deleted boolean DEFAULT FALSE,
+    del_dtimes timestamp"""
+
+
+def migrations(schema: str) -> list[tuple[int, list[str]]]:
+    s = schema
+    return [
+        (
+            1,
+            [
+                f"CREATE SCHEMA IF NOT EXISTS {s}",
+                f"""CREATE TABLE IF NOT EXISTS {s}.key_alias (
+    id character varying(36) NOT NULL,
+    app_id character varying(36) NOT NULL,
+    ref_id character varying(128),
+    key_gen_dtimes timestamp,
+    key_expire_dtimes timestamp,
+    status_code character varying(36),
+    lang_code character varying(3),{_AUDIT},
+    cert_thumbprint character varying(100),
+    uni_ident character varying(50),
+    CONSTRAINT pk_keymals_id PRIMARY KEY (id),
+    CONSTRAINT uni_ident_const UNIQUE (uni_ident)
+)""",
+                # reference 1.2.0.1 upgrade columns, for databases created before it
+                f"ALTER TABLE {s}.key_alias ADD COLUMN IF NOT EXISTS cert_thumbprint character varying(100)",
+                f"ALTER TABLE {s}.key_alias ADD COLUMN IF NOT EXISTS uni_ident character varying(50)",
+                f"CREATE INDEX IF NOT EXISTS idx_km_key_alias_app_ref ON {s}.key_alias (app_id, ref_id, key_gen_dtimes)",
+                f"CREATE INDEX IF NOT EXISTS idx_km_key_alias_thumbprint ON {s}.key_alias (cert_thumbprint)",
+                f"""CREATE TABLE IF NOT EXISTS {s}.key_store (
+    id character varying(36) NOT NULL,
+    master_key character varying(36) NOT NULL,
+    private_key character varying(2500) NOT NULL,
+    certificate_data character varying NOT NULL,{_AUDIT},
+    CONSTRAINT pk_keystr_id PRIMARY KEY (id)
+)""",
+                f"""CREATE TABLE IF NOT EXISTS {s}.key_policy_def (
+    app_id character varying(36) NOT NULL,
+    key_validity_duration smallint,
+    is_active boolean NOT NULL,
+    pre_expire_days smallint,
+    access_allowed character varying(1024),{_AUDIT},
+    CONSTRAINT pk_keypdef_id PRIMARY KEY (app_id)
+)""",
+                f"ALTER TABLE {s}.key_policy_def ADD COLUMN IF NOT EXISTS pre_expire_days smallint",
+                f"ALTER TABLE {s}.key_policy_def ADD COLUMN IF NOT EXISTS access_allowed character varying(1024)",
+                f"""CREATE TABLE IF NOT EXISTS {s}.data_encrypt_keystore (
+    id bigint NOT NULL,
+    key character varying(64) NOT NULL,
+    key_status character varying(16),
+    cr_by character varying(256) NOT NULL,
+    cr_dtimes timestamp NOT NULL,
+    upd_by character varying(256),
+    upd_dtimes timestamp,
+    CONSTRAINT pk_dekstr_id PRIMARY KEY (id)
+)""",
+                f"""CREATE TABLE IF NOT EXISTS {s}.ca_cert_store (
+    cert_id character varying(36) NOT NULL,
+    cert_subject character varying(500) NOT NULL,
+    cert_issuer character varying(500) NOT NULL,
+    issuer_id character varying(36) NOT NULL,
+    cert_not_before timestamp,
+    cert_not_after timestamp,
+    crl_uri character varying(120),
+    cert_data character varying,
+    cert_thumbprint character varying(100),
+    cert_serial_no character varying(50),
+    partner_domain character varying(36),{_AUDIT},
+    ca_cert_type character varying(25),
+    CONSTRAINT pk_cacs_id PRIMARY KEY (cert_id),
+    CONSTRAINT cert_thumbprint_unique UNIQUE (cert_thumbprint, partner_domain)
+)""",
+                f"ALTER TABLE {s}.ca_cert_store ADD COLUMN IF NOT EXISTS ca_cert_type character varying(25)",
+                f"""CREATE TABLE IF NOT EXISTS {s}.partner_cert_store (
+    cert_id character varying(36) NOT NULL,
+    cert_subject character varying(500) NOT NULL,
+    cert_issuer character varying(500) NOT NULL,
+    issuer_id character varying(36) NOT NULL,
+    cert_not_before timestamp,
+    cert_not_after timestamp,
+    partner_domain character varying(36),
+    cert_data character varying,
+    signed_cert_data character varying,
+    key_usage character varying(150),
+    organization_name character varying(120),
+    cert_thumbprint character varying(100),
+    cert_serial_no character varying(50),{_AUDIT},
+    CONSTRAINT pk_parcs_id PRIMARY KEY (cert_id)
+)""",
+            ],
+        ),
+    ]
+
+
+def seed_policies_sql(schema: str) -> tuple[str, list[dict[str, object]]]:
+    sql = (
+        f"INSERT INTO {schema}.key_policy_def (app_id, key_validity_duration, is_active, pre_expire_days,"
+        " access_allowed, cr_by, cr_dtimes) VALUES (:app, :validity, TRUE, :pre, :access, 'mosipadmin',"
+        " (now() AT TIME ZONE 'UTC')) ON CONFLICT (app_id) DO NOTHING"
+    )
+    rows = [
+        {"app": p.app_id, "validity": p.validity_days, "pre": p.pre_expire_days, "access": p.access_allowed}
+        for p in DEFAULT_POLICIES
+    ]
+    return sql, rows
