@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	bash tests/support/ensure_postgres.sh
+	bash tests/support/ensure_softhsm.sh
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

@@ -82,6 +82,9 @@ class Errors(Enum):
     KEYSTORE_PROCESSING = ErrorSpec("KER-KMA-003", "Error occured in processing Keystore: ")
     NO_SUCH_ALIAS = ErrorSpec("KER-KMA-004", "No such alias: ")
     KEYSTORE_PASSWORD = ErrorSpec("KER-KMA-007", "Provided Keystore password is not valid.")
+    KEYSTORE_UNAVAILABLE = ErrorSpec(
+        "KER-KMA-003", "Error occured in processing Keystore: the keystore is not available. Try again later."
+    )
 
 
 class KeyManagerError(Exception):
@@ -110,5 +113,12 @@ class ValidationError(KeyManagerError):
 class StoreUnavailableError(KeyManagerError):
     """The key store (database) or keystore (HSM) cannot be reached right now."""
 
+    def __init__(self, error: Errors = Errors.STORE_UNAVAILABLE) -> None:
+        super().__init__(error)
+
+
+class KeystoreUnavailableError(StoreUnavailableError):
+    """The keystore (HSM token) does not answer, even after reopening the session."""
+
     def __init__(self) -> None:
-        super().__init__(Errors.STORE_UNAVAILABLE)
+        super().__init__(Errors.KEYSTORE_UNAVAILABLE)

@@ -10,6 +10,7 @@ from dependency_injector import containers, providers
 from adapters.clock import SystemClock
 from adapters.memory.key_repository import MemoryStore, MemoryUnitOfWorkFactory
 from adapters.memory.keystore import MemoryKeystore
+from adapters.pkcs11.keystore import Pkcs11Keystore
 from adapters.pkcs12.keystore import Pkcs12Keystore
 from adapters.postgres.key_repository import (
     InvalidDatabaseUrl,
@@ -28,7 +29,7 @@ from application.use_cases.get_certificate import GetCertificate
 from application.use_cases.revoke_key import RevokeKey
 from application.use_cases.upload_other_domain_certificate import UploadOtherDomainCertificate
 
-from .settings import ConfigurationError, Settings, keystore_password
+from .settings import ConfigurationError, Settings, keystore_password, pkcs11_pin
 
 #: Entries of the policy and certificate caches (few applications, few current keys).
 METADATA_CACHE_SIZE = 512
@@ -58,6 +59,9 @@ class Container(containers.DeclarativeContainer):
     keystore = providers.Selector(
         config.keystore,
         pkcs12=providers.Singleton(Pkcs12Keystore, directory=config.keystore_dir, password=config.keystore_password),
+        pkcs11=providers.Singleton(
+            Pkcs11Keystore, module=config.pkcs11.module, token_label=config.pkcs11.token_label, pin=config.pkcs11.pin
+        ),
         memory=providers.Singleton(MemoryKeystore),
     )
 
@@ -113,8 +117,8 @@ def postgres_options(settings: Settings) -> PostgresOptions | None:
 def build_container(settings: Settings, *, upgrade: bool | None = None) -> Container:
     """The container for these settings. The store's schema is brought up to date
     unless ``upgrade`` is False (or, for PostgreSQL, KEYMANAGER_DB_AUTO_UPGRADE=false)."""
-    if settings.keystore == "pkcs11":
-        raise ConfigurationError("KEYMANAGER_KEYSTORE=pkcs11 is not available in this version")
+    if settings.keystore == "pkcs11" and not settings.pkcs11_token_label:
+        raise ConfigurationError("KEYMANAGER_KEYSTORE=pkcs11 needs PKCS11_TOKEN_LABEL (and PKCS11_MODULE)")
     container = Container()
     container.config.from_dict(
         {
@@ -124,6 +128,11 @@ def build_container(settings: Settings, *, upgrade: bool | None = None) -> Conta
             "postgres_options": postgres_options(settings),
             "keystore_dir": settings.keystore_dir,
             "keystore_password": keystore_password(settings) if settings.keystore == "pkcs12" else b"",
+            "pkcs11": {
+                "module": settings.pkcs11_module,
+                "token_label": settings.pkcs11_token_label or "",
+                "pin": pkcs11_pin(settings) if settings.keystore == "pkcs11" else "",
+            },
             "key_cache_size": settings.key_cache_size,
             "key_cache_ttl_seconds": settings.key_cache_ttl_seconds,
             "policy_cache_ttl_seconds": settings.policy_cache_ttl_seconds,

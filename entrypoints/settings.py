@@ -44,6 +44,10 @@ class Settings:
     keystore: str = "pkcs12"
     keystore_password: str | None = field(default=None, repr=False)
     keystore_password_file: Path | None = None
+    pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    pkcs11_token_label: str | None = None
+    pkcs11_pin: str | None = field(default=None, repr=False)
+    pkcs11_pin_file: Path | None = None
     key_cache_size: int = 1024
     key_cache_ttl_seconds: float = 900.0
     policy_cache_ttl_seconds: float = 60.0
@@ -104,6 +108,7 @@ class Settings:
 
         password_file = env.get("KEYMANAGER_KEYSTORE_PASSWORD_FILE", "").strip()
         keystore_directory = env.get("KEYMANAGER_KEYSTORE_DIR", "").strip()
+        pin_file = env.get("PKCS11_TOKEN_PIN_FILE", "").strip()
         init_keys = tuple(k.strip() for k in env.get("KEYMANAGER_INIT_KEYS", "").split(",") if k.strip())
         return cls(
             data_dir=Path(text("KEYMANAGER_DATA_DIR", str(base.data_dir))),
@@ -118,6 +123,10 @@ class Settings:
             keystore=choice("KEYMANAGER_KEYSTORE", base.keystore, KEYSTORES),
             keystore_password=env.get("KEYMANAGER_KEYSTORE_PASSWORD") or None,
             keystore_password_file=Path(password_file) if password_file else None,
+            pkcs11_module=text("PKCS11_MODULE", base.pkcs11_module),
+            pkcs11_token_label=env.get("PKCS11_TOKEN_LABEL", "").strip() or None,
+            pkcs11_pin=env.get("PKCS11_TOKEN_PIN") or None,
+            pkcs11_pin_file=Path(pin_file) if pin_file else None,
             key_cache_size=int(number("KEYMANAGER_KEY_CACHE_SIZE", base.key_cache_size)),
             key_cache_ttl_seconds=float(number("KEYMANAGER_KEY_CACHE_TTL_SECONDS", base.key_cache_ttl_seconds, float)),
             policy_cache_ttl_seconds=float(
@@ -153,6 +162,21 @@ def keystore_password(settings: Settings) -> bytes:
     if not password:
         raise ConfigurationError(f"the keystore password file {path} is empty")
     return password.encode("utf-8")
+
+
+def pkcs11_pin(settings: Settings) -> str:
+    """The token's user PIN: PKCS11_TOKEN_PIN, or the first line of PKCS11_TOKEN_PIN_FILE."""
+    if settings.pkcs11_pin:
+        return settings.pkcs11_pin
+    if settings.pkcs11_pin_file is None:
+        raise ConfigurationError("KEYMANAGER_KEYSTORE=pkcs11 needs PKCS11_TOKEN_PIN or PKCS11_TOKEN_PIN_FILE")
+    try:
+        pin = settings.pkcs11_pin_file.read_text(encoding="utf-8").strip()
+    except OSError:
+        raise ConfigurationError(f"cannot read PKCS11_TOKEN_PIN_FILE {settings.pkcs11_pin_file}") from None
+    if not pin:
+        raise ConfigurationError(f"PKCS11_TOKEN_PIN_FILE {settings.pkcs11_pin_file} is empty")
+    return pin
 
 
 def _create_secret_file(path: Path, secret: str) -> None:

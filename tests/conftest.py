@@ -147,3 +147,57 @@ def postgres_database(postgres_schema_url):
         yield database
     finally:
         database.close()
+
+
+@pytest.fixture(scope="session")
+def softhsm_token(tmp_path_factory):
+    """A throwaway SoftHSM2 token in a temporary directory, removed at the end of the session.
+
+    Sets SOFTHSM2_CONF for this process and the server processes tests start (the
+    library reads it when first initialised). Yields module, label, pin and conf path.
+    """
+    import secrets
+    import shutil
+    import subprocess
+
+    module = os.environ.get("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
+    if not Path(module).exists() or shutil.which("softhsm2-util") is None:
+        missing_backend(f"SoftHSM2 (module {module} and softhsm2-util)")
+    root = tmp_path_factory.mktemp("softhsm")
+    (root / "tokens").mkdir()
+    conf = root / "softhsm2.conf"
+    conf.write_text(
+        f"directories.tokendir = {root / 'tokens'}\n"
+        "objectstore.backend = file\n"
+        "log.level = ERROR\n"
+        "slots.removable = false\n"
+        "library.reset_on_fork = true\n"
+    )
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    label, pin = f"km-test-{secrets.token_hex(4)}", secrets.token_hex(8)
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", secrets.token_hex(8)],
+        check=True, capture_output=True,
+    )
+    try:
+        yield {"module": module, "label": label, "pin": pin, "conf": str(conf)}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        if previous is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = previous
+
+
+@pytest.fixture
+def pkcs11_settings(tmp_path: Path, softhsm_token) -> Settings:
+    """SQLite store + the SoftHSM2 token as keystore."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        store="sqlite",
+        keystore="pkcs11",
+        pkcs11_module=softhsm_token["module"],
+        pkcs11_token_label=softhsm_token["label"],
+        pkcs11_pin=softhsm_token["pin"],
+    )
