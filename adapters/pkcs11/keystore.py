@@ -7,11 +7,25 @@ Private keys are generated inside the token, sensitive and never extractable;
 no public-key object is kept (the public key is read from the private key's
 modulus and exponent).
 
-Sessions: the user logs in once per process; each thread gets its own session.
-A session or token error closes the session, re-initialises the library when
-the token went away, logs in again and retries the operation once; if the token
-is really gone the caller gets a KeystoreError without the token's details.
+Sessions: the user logs in once per process, on a session kept only for that
+(PKCS#11 login belongs to the process, and python-pkcs11 closes a session that
+logged in with C_Logout: closing a worker session must not log everyone out);
+each thread gets its own session, opened without the PIN. A session or token
+error drops the session (a handle the token already invalidated is not closed:
+its number may belong to another thread's new session by then), re-initialises
+the library when the token went away, logs in again if the process was logged
+out, and retries the operation once; if the token is really gone the caller
+gets a KeystoreUnavailableError without the token's details. A look-up of
+private objects that finds nothing first checks that the process is still
+logged in (logged out, private objects are merely invisible).
 The PIN is never logged nor put into an exception.
+
+Threads: python-pkcs11 initialises a module with C_Initialize(NULL), i.e. the
+application promises never to call it from two threads at once, and SoftHSM2
+then runs without its mutexes (concurrent calls, even on separate sessions,
+corrupt its heap). Every call into a module therefore goes through one lock
+per module and process (``library_lock``), which other code of the process
+using the same module must take too.
 """
 from __future__ import annotations
 
@@ -49,6 +63,54 @@ _SESSION_ERRORS: tuple[type[Exception], ...] = (
 )
 _OAEP_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, None)
 
+_LIBRARY_LOCKS: dict[str, threading.RLock] = {}
+_LIBRARY_LOCKS_GUARD = threading.Lock()
+
+
+def library_lock(module: str) -> threading.RLock:
+    """The lock that serialises every call into the PKCS#11 ``module`` in this process."""
+    with _LIBRARY_LOCKS_GUARD:
+        lock = _LIBRARY_LOCKS.get(module)
+        if lock is None:
+            lock = _LIBRARY_LOCKS[module] = threading.RLock()
+        return lock
+
+
+#: Set in a forked child: modules the parent had initialised must be initialised again here.
+_forked = False
+_REINITIALISED_AFTER_FORK: set[str] = set()
+
+
+def _after_fork_in_child() -> None:
+    global _LIBRARY_LOCKS_GUARD, _forked
+    _LIBRARY_LOCKS_GUARD = threading.Lock()  # a lock held by a thread of the parent would never be released
+    _LIBRARY_LOCKS.clear()
+    _forked = True
+    _REINITIALISED_AFTER_FORK.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _open_library(module: str) -> Any:
+    """python-pkcs11's library object for ``module`` (one per process), usable in this process.
+
+    python-pkcs11 keeps that object across fork() and believes it initialised, but PKCS#11
+    wants a child to call C_Initialize itself (SoftHSM2 with library.reset_on_fork, like many
+    HSM clients, answers CKR_CRYPTOKI_NOT_INITIALIZED otherwise): the first use in a child
+    finalises the inherited state (an error there is expected) and initialises the module.
+    Caller holds ``library_lock(module)``.
+    """
+    library = pkcs11.lib(module)
+    if _forked and module not in _REINITIALISED_AFTER_FORK:
+        try:
+            library.finalize()
+        except p11.PKCS11Error:
+            pass
+        library.initialize()
+        _REINITIALISED_AFTER_FORK.add(module)
+    return library
+
 
 class Pkcs11Keystore:
     def __init__(self, module: str, token_label: str, pin: str) -> None:
@@ -66,6 +128,8 @@ class Pkcs11Keystore:
         self._lib: Any = None
         self._token: Any = None
         self._logged_in = False
+        self._login_session: Any = None  # the session that logged in; used for nothing else
+        self._pin_rejected = False  # the token refused the PIN: never try it again (HSMs lock PINs)
         self._oaep_in_token: bool | None = None
 
     def __repr__(self) -> str:
@@ -78,17 +142,39 @@ class Pkcs11Keystore:
             if self._lib is not None and self._pid == os.getpid():
                 return
             try:
-                if self._lib is None:
-                    self._lib = pkcs11.lib(self._module)
-                else:  # a forked child must not use its parent's library state
-                    self._lib.reinitialize()
+                if self._lib is not None:  # used before a fork: the sessions are the parent's
                     self._generation += 1
+                self._lib = _open_library(self._module)
                 self._token = self._lib.get_token(token_label=self._token_label)
             except (p11.PKCS11Error, RuntimeError, OSError) as error:
                 log.error("PKCS#11 token '%s' cannot be opened: %s", self._token_label, type(error).__name__)
                 raise KeystoreUnavailableError() from None
             self._pid = os.getpid()
             self._logged_in = False
+            self._login_session = None
+
+    def _login(self) -> None:
+        """Log this process in (caller holds the lock) on a session kept open for that alone.
+
+        A PIN the token refused is not tried again until a restart: every retry would count
+        towards the token's lock-out of the user PIN."""
+        if self._pin_rejected:
+            raise KeystoreUnavailableError()
+        try:
+            self._login_session = self._token.open(rw=True, user_pin=self.__pin)
+        except p11.UserAlreadyLoggedIn:  # this process is logged in already (another session did it)
+            self._login_session = None
+        except _SESSION_ERRORS:
+            raise
+        except p11.PKCS11Error as error:  # wrong PIN, locked PIN, no free session...
+            if isinstance(error, (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange, p11.PinExpired, p11.PinLocked)):
+                self._pin_rejected = True
+                log.error("PKCS#11 token '%s' refused the user PIN (%s); not trying it again until restarted",
+                          self._token_label, type(error).__name__)
+            else:
+                log.error("PKCS#11 login on '%s' failed: %s", self._token_label, type(error).__name__)
+            raise KeystoreUnavailableError() from None
+        self._logged_in = True
 
     def _session(self) -> Any:
         self._ensure_library()
@@ -96,27 +182,65 @@ class Pkcs11Keystore:
         if session is not None and getattr(self._local, "generation", None) == self._generation:
             return session
         with self._lock:
+            if not self._logged_in:
+                self._login()
             try:
-                if not self._logged_in:
-                    try:
-                        session = self._token.open(rw=True, user_pin=self.__pin)
-                    except p11.UserAlreadyLoggedIn:  # another session of this process logged in
-                        session = self._token.open(rw=True)
-                    self._logged_in = True
-                else:
-                    session = self._token.open(rw=True)
+                session = self._token.open(rw=True)  # no PIN: closing it never logs the process out
             except _SESSION_ERRORS:
                 raise
-            except p11.PKCS11Error as error:  # wrong PIN, locked PIN, no free session...
+            except p11.PKCS11Error as error:  # no free session...
                 log.error("PKCS#11 session on '%s' cannot be opened: %s", self._token_label, type(error).__name__)
                 raise KeystoreUnavailableError() from None
         self._local.session, self._local.generation, self._local.keys = session, self._generation, {}
         return session
 
-    def _reset(self, reinitialize: bool) -> None:
+    @staticmethod
+    def _is_logged_in(session: Any) -> bool:
+        """Whether this process is logged in: only then may a session create a private object."""
+        try:
+            probe = session.create_object(
+                {
+                    Attribute.CLASS: ObjectClass.DATA,
+                    Attribute.TOKEN: False,
+                    Attribute.PRIVATE: True,
+                    Attribute.LABEL: "keymanager-login-probe",
+                }
+            )
+        except p11.UserNotLoggedIn:
+            return False
+        except _SESSION_ERRORS:
+            raise
+        except p11.PKCS11Error:  # the token refuses such an object: cannot tell, assume logged in
+            return True
+        try:
+            probe.destroy()
+        except _SESSION_ERRORS:
+            raise
+        except p11.PKCS11Error:
+            pass
+        return True
+
+    def _require_login(self, session: Any) -> None:
+        """Raise a session error (so that _call logs in again and retries) when logged out."""
+        if not self._is_logged_in(session):
+            raise p11.UserNotLoggedIn()
+
+    def _ensure_login(self, session: Any) -> None:
+        if self._is_logged_in(session):
+            return
+        with self._lock:
+            if self._is_logged_in(session):  # another thread logged in meanwhile
+                return
+            log.warning("PKCS#11 token '%s': this process was logged out; logging in again", self._token_label)
+            # The old login session is dropped, not closed: if it still exists, closing it would
+            # log out again; if it does not, its handle may be another thread's session by now.
+            self._login_session = None
+            self._login()
+
+    def _reset(self, reinitialize: bool, close: bool = True) -> None:
         session = getattr(self._local, "session", None)
         self._local.session = None
-        if session is not None:
+        if session is not None and close:
             try:
                 session.close()
             except Exception:  # already gone
@@ -131,17 +255,27 @@ class Pkcs11Keystore:
                     self._lib = None
                 self._generation += 1
                 self._logged_in = False
+                self._login_session = None
 
     def _call(self, operation: Callable[[Any], T]) -> T:
         for attempt in (1, 2):
-            try:
-                return operation(self._session())
-            except _SESSION_ERRORS as error:
-                log.warning("PKCS#11 %s; reopening the session (attempt %d)", type(error).__name__, attempt)
-                self._reset(reinitialize=attempt == 1 and isinstance(error, (p11.DeviceRemoved,
-                            p11.TokenNotPresent, p11.GeneralError, p11.DeviceError)))
-                if attempt == 2:
-                    raise KeystoreUnavailableError() from None
+            with library_lock(self._module):  # looked up each time: a forked child gets a fresh one
+                try:
+                    session = self._session()
+                    if attempt == 2:
+                        self._ensure_login(session)
+                    return operation(session)
+                except _SESSION_ERRORS as error:
+                    log.warning("PKCS#11 %s; reopening the session (attempt %d)", type(error).__name__, attempt)
+                    self._reset(
+                        reinitialize=attempt == 1
+                        and isinstance(error, (p11.DeviceRemoved, p11.TokenNotPresent, p11.GeneralError,
+                                               p11.DeviceError)),
+                        # A handle the token invalidated is not closed: it may be reused by now.
+                        close=not isinstance(error, (p11.SessionHandleInvalid, p11.SessionClosed)),
+                    )
+                    if attempt == 2:
+                        raise KeystoreUnavailableError() from None
         raise AssertionError("unreachable")
 
     # -- object look-ups ----------------------------------------------------------------------
@@ -153,6 +287,7 @@ class Pkcs11Keystore:
             try:
                 key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=alias.encode())
             except p11.NoSuchKey:
+                self._require_login(session)  # logged out, the key would only be invisible
                 raise KeystoreError(f"No such alias: {alias}") from None
             except p11.MultipleObjectsReturned:
                 raise KeystoreError(f"More than one key under alias: {alias}") from None
@@ -185,7 +320,9 @@ class Pkcs11Keystore:
                     Attribute.SIGN: True,
                 },
             )
-            return _spki(private)
+            spki = _spki(private)
+            public.destroy()  # a session object: it would stay until the thread's session closes
+            return spki
 
         return self._call(generate)
 
@@ -228,6 +365,11 @@ class Pkcs11Keystore:
     def decrypt(self, alias: str, ciphertext: bytes) -> bytes:
         def run(session: Any) -> bytes:
             key = self._private_key(session, alias)
+            modulus = bytes(key[Attribute.MODULUS])
+            # RSADP accepts 0 <= c < n only; the token reports a block >= n (anyone can send one
+            # to /decrypt) as CKR_GENERAL_ERROR, which would otherwise re-initialise the library.
+            if len(ciphertext) != len(modulus) or int.from_bytes(ciphertext, "big") >= int.from_bytes(modulus, "big"):
+                raise PrivateKeyOperationError("decryption failed")
             if self._oaep_in_token is not False:
                 try:
                     plain = key.decrypt(ciphertext, mechanism=Mechanism.RSA_PKCS_OAEP, mechanism_param=_OAEP_SHA256)
@@ -237,9 +379,7 @@ class Pkcs11Keystore:
                     self._oaep_in_token = False  # e.g. SoftHSM2 2.6: OAEP with SHA-1 only
                 except (p11.EncryptedDataInvalid, p11.EncryptedDataLenRange, p11.DataLenRange, p11.DataInvalid):
                     raise PrivateKeyOperationError("decryption failed") from None
-            modulus_bytes = len(key[Attribute.MODULUS])
-            if len(ciphertext) != modulus_bytes:
-                raise PrivateKeyOperationError("decryption failed")
+            modulus_bytes = len(modulus)
             try:
                 raw = bytes(key.decrypt(ciphertext, mechanism=Mechanism.RSA_X_509))
                 return oaep.decode(raw, modulus_bytes)
@@ -265,14 +405,16 @@ class Pkcs11Keystore:
 
     def aliases(self) -> list[str]:
         def list_ids(session: Any) -> list[str]:
-            found = session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})
+            found = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
+            if not found:
+                self._require_login(session)
             return sorted(bytes(obj[Attribute.ID]).decode("utf-8", "replace") for obj in found)
 
         return self._call(list_ids)
 
     def health(self) -> KeystoreHealth:
         try:
-            self._call(lambda s: s.generate_random(64))
+            self._call(lambda s: (s.generate_random(64), self._require_login(s)))
         except (KeystoreError, KeystoreUnavailableError) as error:
             return KeystoreHealth(False, f"PKCS#11 token '{self._token_label}': {type(error).__name__}")
         return KeystoreHealth(True, f"PKCS#11 token '{self._token_label}' answers")
@@ -296,9 +438,13 @@ class Pkcs11Keystore:
         self._call(generate)
 
     def has_aes_key(self, alias: str) -> bool:
-        return self._call(
-            lambda s: bool(list(s.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: alias})))
-        )
+        def find(session: Any) -> bool:
+            if list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: alias})):
+                return True
+            self._require_login(session)
+            return False
+
+        return self._call(find)
 
 
 def _spki(private_key: Any) -> bytes:

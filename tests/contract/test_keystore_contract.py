@@ -22,21 +22,39 @@ ALIAS = "5b0d1e5c-8c3a-4a8e-9d3e-2f1a6c7b8d90"
 OTHER = "0f6c2d1e-1111-4a8e-9d3e-2f1a6c7b8d91"
 
 
-def _memory(tmp_path: Path) -> Keystore:
+def _memory(tmp_path: Path, request: pytest.FixtureRequest) -> Keystore:
     return MemoryKeystore()
 
 
-def _pkcs12(tmp_path: Path) -> Keystore:
+def _pkcs12(tmp_path: Path, request: pytest.FixtureRequest) -> Keystore:
     return Pkcs12Keystore(tmp_path / "keystore", b"contract-test-password")
 
 
-# A PKCS#11 factory goes here; it may call pytest.skip() when no token is configured.
-FACTORIES: dict[str, Callable[[Path], Keystore]] = {"memory": _memory, "pkcs12": _pkcs12}
+def _pkcs11(tmp_path: Path, request: pytest.FixtureRequest) -> Keystore:
+    """The session's SoftHSM2 token (the fixture fails under CI=true, skips elsewhere when
+    SoftHSM2 is missing). The token outlives the test, so it is emptied first: the contract
+    expects a keystore without keys."""
+    from adapters.pkcs11.keystore import Pkcs11Keystore
+
+    token = request.getfixturevalue("softhsm_token")
+    keystore = Pkcs11Keystore(token["module"], token["label"], token["pin"])
+    for alias in {*keystore.aliases(), ALIAS, OTHER}:
+        keystore.delete(alias)
+    assert keystore.aliases() == []
+    return keystore
+
+
+#: name -> factory(tmp_path, request); a factory needing a fixture asks ``request.getfixturevalue``.
+FACTORIES: dict[str, Callable[[Path, pytest.FixtureRequest], Keystore]] = {
+    "memory": _memory,
+    "pkcs12": _pkcs12,
+    "pkcs11": _pkcs11,
+}
 
 
 @pytest.fixture(params=list(FACTORIES))
 def keystore(request: pytest.FixtureRequest, tmp_path: Path) -> Keystore:
-    return FACTORIES[request.param](tmp_path)
+    return FACTORIES[request.param](tmp_path, request)
 
 
 def public_key(spki: bytes) -> rsa.RSAPublicKey:
@@ -88,6 +106,24 @@ def test_decrypt_with_other_key_raises(keystore: Keystore) -> None:
     other = public_key(keystore.generate_key_pair(OTHER))
     with pytest.raises(PrivateKeyOperationError):
         keystore.decrypt(ALIAS, other.encrypt(b"secret", OAEP_SHA256))
+
+
+@pytest.mark.parametrize("block", [b"\xff" * 256, b"\x00" * 256, b"\x01" * 255, b"\x01" * 257, b""],
+                         ids=["above-modulus", "zero", "short", "long", "empty"])
+def test_decrypt_malformed_block_raises(keystore: Keystore, block: bytes) -> None:
+    """A block the RSA operation cannot take (c >= n, wrong length) is a decryption failure
+    of that input, not a keystore failure: the keystore keeps working."""
+    key = public_key(keystore.generate_key_pair(ALIAS))
+    with pytest.raises(PrivateKeyOperationError):
+        keystore.decrypt(ALIAS, block)
+    assert keystore.decrypt(ALIAS, key.encrypt(b"still fine", OAEP_SHA256)) == b"still fine"
+
+
+def test_decrypt_block_of_the_modulus_itself_raises(keystore: Keystore) -> None:
+    key = public_key(keystore.generate_key_pair(ALIAS))
+    modulus = key.public_numbers().n.to_bytes(256, "big")
+    with pytest.raises(PrivateKeyOperationError):
+        keystore.decrypt(ALIAS, modulus)
 
 
 def test_sign_verifies_with_public_key(keystore: Keystore) -> None:
