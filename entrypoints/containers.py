@@ -109,7 +109,13 @@ def postgres_options(settings: Settings) -> PostgresOptions | None:
     if not settings.db_url:
         raise ConfigurationError("KEYMANAGER_STORE=postgres needs KEYMANAGER_DB_URL=postgresql://user@host:port/db")
     try:
-        return PostgresOptions.from_url(settings.db_url, pool_size=settings.db_pool_size)
+        return PostgresOptions.from_url(
+            settings.db_url,
+            pool_size=settings.db_pool_size,
+            socket_timeout=settings.db_timeout_seconds,
+            # the server gives up first, so its answer arrives before our socket times out
+            statement_timeout_ms=int(settings.db_timeout_seconds * 800),
+        )
     except (InvalidDatabaseUrl, ValueError) as error:
         raise ConfigurationError(f"KEYMANAGER_DB_URL: {error}") from None
 

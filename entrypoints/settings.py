@@ -39,6 +39,7 @@ class Settings:
     store: str = "sqlite"
     db_url: str | None = field(default=None, repr=False)
     db_pool_size: int = 8
+    db_timeout_seconds: float = 10.0
     db_auto_upgrade: bool = True
     keystore_directory: Path | None = None
     keystore: str = "pkcs12"
@@ -118,6 +119,7 @@ class Settings:
             store=choice("KEYMANAGER_STORE", base.store, STORES),
             db_url=env.get("KEYMANAGER_DB_URL") or None,
             db_pool_size=max(1, int(number("KEYMANAGER_DB_POOL_SIZE", base.db_pool_size))),
+            db_timeout_seconds=max(1.0, float(number("KEYMANAGER_DB_TIMEOUT_SECONDS", base.db_timeout_seconds, float))),
             db_auto_upgrade=flag("KEYMANAGER_DB_AUTO_UPGRADE", base.db_auto_upgrade),
             keystore_directory=Path(keystore_directory) if keystore_directory else None,
             keystore=choice("KEYMANAGER_KEYSTORE", base.keystore, KEYSTORES),

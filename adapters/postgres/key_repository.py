@@ -83,6 +83,15 @@ def is_connection_error(error: BaseException) -> bool:
     return False
 
 
+def _timed_out(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def advisory_key(key_tuple: KeyTuple) -> int:
     """A signed 64-bit lock id for the tuple (collisions only serialise more)."""
     digest = hashlib.blake2b(f"{key_tuple.app_id}\x00{key_tuple.ref_id}".encode(), digest_size=8).digest()
@@ -209,7 +218,9 @@ class PostgresUnitOfWork:
                     raise
                 self._database.pool.release(self._connection, broken=True)
                 self._connection = None
-                if self._in_transaction or attempt == 2:
+                # No retry inside a transaction (its work is lost) nor after a timeout: a
+                # server that does not answer would make the caller wait twice as long.
+                if self._in_transaction or attempt == 2 or _timed_out(error):
                     self._in_transaction = False
                     raise StoreUnavailableError() from None
         raise AssertionError("unreachable")

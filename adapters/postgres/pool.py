@@ -56,7 +56,14 @@ class ConnectionPool(Generic[C]):
 
     def release(self, connection: C, broken: bool = False) -> None:
         try:
-            if broken or os.getpid() != self._pid:
+            if broken:
+                # A connection that failed usually means the server restarted or its
+                # backends were terminated: the idle ones, opened before, are dead too.
+                # Drop them so the caller's retry (and the next units) connect afresh.
+                self._discard(connection)
+                self._after_fork()  # in a forked child: forget, never close, the parent's sockets
+                self.close_all()
+            elif os.getpid() != self._pid:
                 self._discard(connection)
             else:
                 with self._lock:

@@ -2,7 +2,8 @@
 
 Written to be pointed at an existing reference database too: tables and columns
 are created only when missing (the reference's 1.2.0.1 and 1.3.0 upgrades
-included), and default key policies are inserted only where absent. Applied
+included), and default key policies are inserted only where absent (an existing
+default row only gets the pre_expire_days / access_allowed it lacks). Applied
 migrations are recorded in <schema>.km_schema_version; concurrent upgrades
 serialise on a transaction-scoped advisory lock.
 """
@@ -45,6 +46,13 @@ def migrations(schema: str) -> list[tuple[int, list[str]]]:
                 # reference 1.2.0.1 upgrade columns, for databases created before it
                 f"ALTER TABLE {s}.key_alias ADD COLUMN IF NOT EXISTS cert_thumbprint character varying(100)",
                 f"ALTER TABLE {s}.key_alias ADD COLUMN IF NOT EXISTS uni_ident character varying(50)",
+                # ... and its unique constraint (the column was just added, so every value is NULL)
+                f"""DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'uni_ident_const'
+                   AND conrelid = '{s}.key_alias'::regclass) THEN
+        ALTER TABLE {s}.key_alias ADD CONSTRAINT uni_ident_const UNIQUE (uni_ident);
+    END IF;
+END $$""",
                 f"CREATE INDEX IF NOT EXISTS idx_km_key_alias_app_ref ON {s}.key_alias (app_id, ref_id, key_gen_dtimes)",
                 f"CREATE INDEX IF NOT EXISTS idx_km_key_alias_thumbprint ON {s}.key_alias (cert_thumbprint)",
                 f"""CREATE TABLE IF NOT EXISTS {s}.key_store (
@@ -116,7 +124,13 @@ def seed_policies_sql(schema: str) -> tuple[str, list[dict[str, object]]]:
     sql = (
         f"INSERT INTO {schema}.key_policy_def (app_id, key_validity_duration, is_active, pre_expire_days,"
         " access_allowed, cr_by, cr_dtimes) VALUES (:app, :validity, TRUE, :pre, :access, 'mosipadmin',"
-        " (now() AT TIME ZONE 'UTC')) ON CONFLICT (app_id) DO NOTHING"
+        " (now() AT TIME ZONE 'UTC')) ON CONFLICT (app_id) DO UPDATE"
+        # An existing row keeps its values; only the columns the 1.2.0 upgrade added, still
+        # empty, get the defaults (as the reference's upgrade sets them; NULL access_allowed
+        # would refuse every decryption for the application).
+        f" SET pre_expire_days = COALESCE({schema}.key_policy_def.pre_expire_days, excluded.pre_expire_days),"
+        f" access_allowed = COALESCE({schema}.key_policy_def.access_allowed, excluded.access_allowed)"
+        f" WHERE {schema}.key_policy_def.pre_expire_days IS NULL OR {schema}.key_policy_def.access_allowed IS NULL"
     )
     rows = [
         {"app": p.app_id, "validity": p.validity_days, "pre": p.pre_expire_days, "access": p.access_allowed}

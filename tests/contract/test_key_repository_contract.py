@@ -1,6 +1,7 @@
 """One contract for every key repository / unit-of-work adapter, observed through
-the ports only. A new adapter (PostgreSQL next) joins by adding a factory to
-FACTORIES; adapter-specific checks (the SQLite schema) are at the bottom."""
+the ports only. An adapter joins by adding a factory to FACTORIES (memory, SQLite
+and PostgreSQL today); adapter-specific checks (the SQLite and PostgreSQL
+schemas) are at the bottom."""
 from __future__ import annotations
 
 import sqlite3
@@ -13,32 +14,44 @@ from pathlib import Path
 import pytest
 
 from adapters.memory.key_repository import MemoryUnitOfWorkFactory
+from adapters.postgres.key_repository import PostgresDatabase, PostgresOptions, PostgresUnitOfWorkFactory
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.keys import KeyAlias, KeyPolicy, KeyTuple, StoredKey
+from domain.keys import DEFAULT_POLICIES, KeyAlias, KeyPolicy, KeyTuple, StoredKey
 
 T0 = datetime(2025, 1, 15, 9, 30, 0, 123456, tzinfo=timezone.utc)
 APP_TUPLE = KeyTuple("REGISTRATION", "10001_110011")
 MASTER_TUPLE = KeyTuple("REGISTRATION")
 
 
-def _memory(tmp_path: Path) -> UnitOfWorkFactory:
+def _memory(request: pytest.FixtureRequest, tmp_path: Path) -> UnitOfWorkFactory:
     return MemoryUnitOfWorkFactory()
 
 
-def _sqlite(tmp_path: Path) -> UnitOfWorkFactory:
+def _sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> UnitOfWorkFactory:
     database = SqliteDatabase(tmp_path / "db.sqlite3")
     database.upgrade()
     return SqliteUnitOfWorkFactory(database)
 
 
-# A PostgreSQL factory goes here; it may call pytest.skip() when no server is configured.
-FACTORIES: dict[str, Callable[[Path], UnitOfWorkFactory]] = {"memory": _memory, "sqlite": _sqlite}
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> UnitOfWorkFactory:
+    # An upgraded database on a fresh schema of the session's throwaway database
+    # (conftest: fails under CI=true, skips elsewhere, when no server is running).
+    database: PostgresDatabase = request.getfixturevalue("postgres_database")
+    return PostgresUnitOfWorkFactory(database)
+
+
+#: name -> factory(request, tmp_path); a factory may use other fixtures through ``request``.
+FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], UnitOfWorkFactory]] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+    "postgres": _postgres,
+}
 
 
 @pytest.fixture(params=list(FACTORIES))
 def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> UnitOfWorkFactory:
-    return FACTORIES[request.param](tmp_path)
+    return FACTORIES[request.param](request, tmp_path)
 
 
 _counter = iter(range(10**6))
@@ -355,7 +368,7 @@ def test_lock_is_released_when_the_unit_ends(uow_factory: UnitOfWorkFactory) -> 
     assert len(read(uow_factory)) == 1
 
 
-# -- SQLite only: the reference's schema ---------------------------------------------------------
+# -- SQLite only: the reference's schema (expectations shared with PostgreSQL below) -----------------------
 
 REFERENCE_COLUMNS = {
     "key_alias": {
@@ -465,3 +478,141 @@ def test_sqlite_upgrade_is_idempotent(tmp_path: Path) -> None:
     assert again.upgrade() == []
     with SqliteUnitOfWorkFactory(again)() as uow:
         assert uow.keys.policy("BASE") == KeyPolicy("BASE", 730, 30)
+
+
+# -- PostgreSQL only: the reference's schema -----------------------------------------------------
+
+
+def _pg(database: PostgresDatabase, sql: str, **params: object) -> list[tuple]:
+    """A read on the database's own pool (the test's schema, in the throwaway database)."""
+    with PostgresUnitOfWorkFactory(database)() as unit:
+        return unit.query(sql, dict(params))
+
+
+def _pg_columns(database: PostgresDatabase, table: str) -> dict[str, str]:
+    """column name -> is_nullable ('YES' / 'NO') of a table in the database's schema."""
+    rows = _pg(
+        database,
+        "SELECT column_name, is_nullable FROM information_schema.columns"
+        " WHERE table_schema = :schema AND table_name = :table",
+        schema=database.schema, table=table,
+    )
+    return {name: nullable for name, nullable in rows}
+
+
+def _pg_constraint_columns(database: PostgresDatabase, table: str, kind: str) -> list[list[str]]:
+    """Column lists (in key order) of the table's constraints of one kind ('p' primary, 'u' unique)."""
+    rows = _pg(
+        database,
+        "SELECT c.conname, a.attname, k.ord FROM pg_constraint c"
+        " JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+        " CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)"
+        " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum"
+        " WHERE n.nspname = :schema AND t.relname = :table AND c.contype = :kind ORDER BY c.conname, k.ord",
+        schema=database.schema, table=table, kind=kind,
+    )
+    constraints: dict[str, list[str]] = {}
+    for name, column, _ in rows:
+        constraints.setdefault(name, []).append(column)
+    return list(constraints.values())
+
+
+def test_postgres_options_default_to_the_keymgr_schema(postgres_url: str) -> None:
+    assert PostgresOptions.from_url(postgres_url).schema == "keymgr"
+    assert PostgresOptions.from_url(postgres_url + "?schema=other_1").schema == "other_1"
+
+
+def test_postgres_tables_live_in_the_configured_schema(postgres_database: PostgresDatabase) -> None:
+    tables = {
+        row[0]
+        for row in _pg(
+            postgres_database,
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = :schema",
+            schema=postgres_database.schema,
+        )
+    }
+    assert set(REFERENCE_COLUMNS) | {"km_schema_version"} <= tables
+    public = _pg(
+        postgres_database,
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'key_alias'",
+    )
+    assert public == [(0,)]
+
+
+@pytest.mark.parametrize("table", list(REFERENCE_COLUMNS))
+def test_postgres_schema_has_the_reference_tables_and_columns(
+    postgres_database: PostgresDatabase, table: str
+) -> None:
+    columns = _pg_columns(postgres_database, table)
+    assert REFERENCE_COLUMNS[table] <= set(columns), REFERENCE_COLUMNS[table] - set(columns)
+    assert _pg_constraint_columns(postgres_database, table, "p") == [PRIMARY_KEYS[table]]
+    for name in NOT_NULL.get(table, ()):
+        assert columns[name] == "NO", f"{table}.{name} should be NOT NULL"
+
+
+def test_postgres_schema_unique_constraints(postgres_database: PostgresDatabase) -> None:
+    assert ["uni_ident"] in _pg_constraint_columns(postgres_database, "key_alias", "u")
+    assert ["cert_thumbprint", "partner_domain"] in _pg_constraint_columns(postgres_database, "ca_cert_store", "u")
+
+
+def test_postgres_master_ref_is_stored_as_empty_string_not_null(postgres_database: PostgresDatabase) -> None:
+    factory = PostgresUnitOfWorkFactory(postgres_database)
+    add(factory, make_alias(MASTER_TUPLE, alias="55555555-5555-4555-8555-555555555555"))
+    rows = _pg(
+        postgres_database,
+        f"SELECT ref_id, cr_by, is_deleted FROM {postgres_database.schema}.key_alias WHERE id = :id",
+        id="55555555-5555-4555-8555-555555555555",
+    )
+    assert rows == [("", "SYSTEM", False)]
+
+
+def test_postgres_upgrade_is_idempotent_and_records_its_version(postgres_schema_url: str) -> None:
+    database = PostgresDatabase(PostgresOptions.from_url(postgres_schema_url))
+    again = PostgresDatabase(PostgresOptions.from_url(postgres_schema_url))
+    try:
+        assert database.schema_version() == 0
+        assert database.upgrade() == [1]
+        assert database.upgrade() == []
+        assert database.schema_version() == 1
+        assert again.upgrade() == []
+        assert again.schema_version() == 1
+        versions = _pg(database, f"SELECT version, applied_dtimes FROM {database.schema}.km_schema_version")
+        assert [version for version, _ in versions] == [1]
+        assert versions[0][1] is not None
+        # Seeding ran once: one row per default policy, nothing duplicated by the second upgrade.
+        count = len(DEFAULT_POLICIES)
+        assert _pg(database, f"SELECT count(*), count(DISTINCT app_id) FROM {database.schema}.key_policy_def") == [
+            (count, count)
+        ]
+        with PostgresUnitOfWorkFactory(again)() as uow:
+            assert uow.keys.policy("BASE") == KeyPolicy("BASE", 730, 30)
+    finally:
+        database.close()
+        again.close()
+
+
+def test_postgres_concurrent_upgrades_migrate_once(postgres_schema_url: str) -> None:
+    databases = [PostgresDatabase(PostgresOptions.from_url(postgres_schema_url)) for _ in range(4)]
+    start = threading.Barrier(len(databases))
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def upgrade(database: PostgresDatabase) -> None:
+        try:
+            start.wait(timeout=10)
+            results.append(database.upgrade())
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=upgrade, args=(database,)) for database in databases]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not errors
+        assert sorted(results) == [[], [], [], [1]]
+        assert _pg(databases[0], f"SELECT version FROM {databases[0].schema}.km_schema_version") == [(1,)]
+    finally:
+        for database in databases:
+            database.close()
