@@ -9,10 +9,12 @@ import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.errors import Errors, KeyManagerError
+
+from .ports.keystore import KeyAlgorithm, SignatureScheme
 
 AES_KEY_BYTES = 32
 RSA_KEY_BITS = 2048
@@ -49,6 +51,33 @@ def generate_rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=RSA_PUBLIC_EXPONENT, key_size=RSA_KEY_BITS)
 
 
+#: Private keys the software keystores and database-held signing keys use.
+SoftwareKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+_CURVES = {KeyAlgorithm.EC_P256: ec.SECP256R1, KeyAlgorithm.EC_SECP256K1: ec.SECP256K1}
+
+
+def generate_key(algorithm: KeyAlgorithm) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    if algorithm is KeyAlgorithm.RSA_2048:
+        return generate_rsa_key()
+    return ec.generate_private_key(_CURVES[KeyAlgorithm(algorithm)]())
+
+
+def sign_with(private_key: SoftwareKey, data: bytes, scheme: SignatureScheme) -> bytes:
+    """Raises ValueError when the scheme does not fit the key."""
+    if isinstance(private_key, rsa.RSAPrivateKey) and scheme is SignatureScheme.RSA_PKCS1_SHA256:
+        return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+    if isinstance(private_key, rsa.RSAPrivateKey) and scheme is SignatureScheme.RSA_PSS_SHA256:
+        return private_key.sign(data, PSS_SHA256, hashes.SHA256())
+    if isinstance(private_key, ec.EllipticCurvePrivateKey) and scheme is SignatureScheme.ECDSA_SHA256:
+        return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+    if isinstance(private_key, ed25519.Ed25519PrivateKey) and scheme is SignatureScheme.ED25519:
+        return private_key.sign(data)
+    raise ValueError(f"signature scheme {scheme.value} does not fit this key")
+
+
+PSS_SHA256 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+
 def rsa_oaep_encrypt(public_key: rsa.RSAPublicKey, data: bytes) -> bytes:
     return public_key.encrypt(data, OAEP_SHA256)
 
@@ -58,27 +87,33 @@ def rsa_oaep_decrypt(private_key: rsa.RSAPrivateKey, data: bytes) -> bytes:
     return private_key.decrypt(data, OAEP_SHA256)
 
 
-def private_key_to_pkcs8(private_key: rsa.RSAPrivateKey) -> bytes:
+def private_key_to_pkcs8(private_key: "SoftwareKey") -> bytes:
     return private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
 
-def private_key_from_pkcs8(der: bytes, *, generated_by_us: bool) -> rsa.RSAPrivateKey:
-    """Parse a PKCS#8 RSA key. Keys we generated ourselves, recovered from an
-    authenticated (AES-GCM) wrap, skip OpenSSL's slow consistency check."""
-    key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=generated_by_us)
-    if not isinstance(key, rsa.RSAPrivateKey):
+def private_key_from_pkcs8(der: bytes, *, generated_by_us: bool) -> "SoftwareKey":
+    """Parse a PKCS#8 RSA, EC or Ed25519 key. Keys we generated ourselves, recovered
+    from an authenticated (AES-GCM) wrap, skip OpenSSL's slow RSA consistency check."""
+    try:
+        key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=generated_by_us)
+    except (ValueError, TypeError):
+        raise KeyManagerError(Errors.INVALID_KEY) from None
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
         raise KeyManagerError(Errors.INVALID_KEY)
     return key
 
 
-def public_key_from_spki(der: bytes) -> rsa.RSAPublicKey:
+def public_key_from_spki(der: bytes) -> "PublicKey":
     key = serialization.load_der_public_key(der)
-    if not isinstance(key, rsa.RSAPublicKey):
+    if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)):
         raise KeyManagerError(Errors.INVALID_KEY)
     return key
 
 
-def public_key_to_spki(public_key: rsa.RSAPublicKey) -> bytes:
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+
+
+def public_key_to_spki(public_key: "PublicKey") -> bytes:
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

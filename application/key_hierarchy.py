@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from domain import envelope
 from domain.codec import b64url_decode, b64url_encode
@@ -23,6 +23,9 @@ from domain.current_key import current_aliases, pre_expire_days
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint, thumbprint_hex, uni_ident, unique_value_for_generated
 from domain.keys import (
+    ED25519_SIGN,
+    EC_SECP256K1_SIGN,
+    EC_SECP256R1_SIGN,
     EXPIRE_NOW_OFFSET,
     KERNEL,
     PARTNER,
@@ -36,10 +39,18 @@ from domain.keys import (
 from . import crypto
 from .ports.clock import Clock
 from .ports.key_repository import KeyRepository
-from .ports.keystore import Keystore, KeystoreError
+from .ports.keystore import KeyAlgorithm, Keystore, KeystoreError, SignatureScheme
 from .ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .ttl_cache import TtlLruCache
 from .x509 import Subject, certificate_der, certificate_pem, issue_certificate, load_der, parse_pem_certificate
+
+
+#: Signs bytes with a key's private key, in the given scheme.
+KeySigner = Callable[[bytes, SignatureScheme], bytes]
+KEYSTORE_ALGORITHM_BY_REFERENCE = {
+    EC_SECP256R1_SIGN: KeyAlgorithm.EC_P256,
+    EC_SECP256K1_SIGN: KeyAlgorithm.EC_SECP256K1,
+}
 
 
 @dataclass(frozen=True)
@@ -142,7 +153,7 @@ class KeyHierarchy:
         if cached is not None:
             return cached
         stored = None
-        if alias.key_tuple.is_master_tuple:
+        if alias.key_tuple.in_keystore:
             der = self._keystore_certificate(alias.alias)
             certificate = load_der(der)
         else:
@@ -164,6 +175,10 @@ class KeyHierarchy:
             raise KeyManagerError(Errors.NO_SUCH_ALIAS)
         return der
 
+    def forget_certificate(self, alias: str) -> None:
+        """Drop a cached certificate whose key got a new one (uploadCertificate)."""
+        self._certificates.discard(alias)
+
     def _remember(self, key: CertifiedKey) -> CertifiedKey:
         # Keyed by a fresh alias: if the unit rolls back, the entry is simply never asked for.
         self._certificates.put(key.alias.alias, (key.certificate, key.certificate_der, key.stored))
@@ -175,8 +190,11 @@ class KeyHierarchy:
 
     # -- the current key of a tuple -----------------------------------------------------------
 
-    def current_key(self, key_tuple: KeyTuple) -> CertifiedKey:
-        """The current key of the tuple, created or rotated when due (getCertificate)."""
+    def current_key(self, key_tuple: KeyTuple, *, signing: bool = False) -> CertifiedKey:
+        """The current key of the tuple, created or rotated when due (getCertificate).
+
+        ``signing``: the caller wants to sign with it, which also renews a due
+        Ed25519 signing key (the certificate path refuses to create one)."""
         at = self.clock.now()
         with self.uow_factory() as uow:
             found = self._find_current(uow.keys, key_tuple, at)
@@ -193,23 +211,31 @@ class KeyHierarchy:
 
     def _find_current(self, keys: KeyRepository, key_tuple: KeyTuple, at: datetime) -> CertifiedKey | None:
         """The current key when there is exactly one; raises when the tuple cannot have one."""
-        if key_tuple.is_master_tuple:
+        if key_tuple.in_keystore:
             self.require_policy(keys, key_tuple.app_id)
         all_aliases, current = self.aliases(keys, key_tuple, at)
         if len(current) > 1:
             raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
         if current:
             return self.certified(keys, current[0])
-        if key_tuple.is_master_tuple and not all_aliases:
+        if key_tuple.in_keystore and not all_aliases:
             raise KeyManagerError(Errors.KEY_GENERATION_NOT_DONE)
         return None
 
-    def _find_or_create(self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, created: list[str]) -> CertifiedKey:
+    def _find_or_create(
+        self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, created: list[str], *, signing: bool = False
+    ) -> CertifiedKey:
         found = self._find_current(uow.keys, key_tuple, at)
         if found is not None:
             return found
-        if key_tuple.is_master_tuple:
+        if key_tuple.in_keystore:
             return self.generate_master(uow, key_tuple, at, self.defaults.master_subject(key_tuple), created)
+        if key_tuple.ref_id == ED25519_SIGN:
+            if not signing:
+                raise KeyManagerError(Errors.GENERATION_NOT_ALLOWED, fmt="Ed25519 Signature Key")
+            if not uow.keys.aliases_for(key_tuple):
+                raise KeyManagerError(Errors.KEY_GENERATION_NOT_DONE)
+            return self.generate_ed25519(uow, key_tuple, at, self.defaults.master_subject(key_tuple), created)
         return self._generate_base(uow, key_tuple, at, created)
 
     def _current_or_rotated_master(
@@ -223,7 +249,7 @@ class KeyHierarchy:
     def generate_master(
         self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, subject: Subject, created: list[str]
     ) -> CertifiedKey:
-        """A new keystore-held key for ROOT, a module, or KERNEL/SIGN, issued by ROOT."""
+        """A new keystore-held key for ROOT, a module, KERNEL/SIGN or an EC signing key, issued by ROOT."""
         policy = self.require_policy(uow.keys, key_tuple.app_id)
         root_tuple = KeyTuple(ROOT)
         is_root = key_tuple == root_tuple
@@ -237,7 +263,8 @@ class KeyHierarchy:
                 raise
         alias = str(uuid.uuid4())
         try:
-            public_key = crypto.public_key_from_spki(self.keystore.generate_key_pair(alias))
+            algorithm = KEYSTORE_ALGORITHM_BY_REFERENCE.get(key_tuple.ref_id, KeyAlgorithm.RSA_2048)
+            public_key = crypto.public_key_from_spki(self.keystore.generate_key_pair(alias, algorithm))
         except KeystoreError:
             raise KeyManagerError(Errors.KEYSTORE_PROCESSING) from None
         created.append(alias)
@@ -281,6 +308,31 @@ class KeyHierarchy:
         private_key = crypto.generate_rsa_key()
         master_subject = self.defaults.fill(Subject.from_name(master.certificate.subject))
         subject = replace(master_subject, common_name=f"{key_tuple.app_id}-{key_tuple.ref_id}")
+        return self._store_database_key(uow, key_tuple, at, policy, master, private_key, subject)
+
+    def generate_ed25519(
+        self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, subject: Subject, created: list[str]
+    ) -> CertifiedKey:
+        """An Ed25519 signing key held in the database like a base key: wrapped by, and
+        certified by, the application's master key (KER-KMS-012 when it has none)."""
+        keys = uow.keys
+        policy = self.require_policy(keys, key_tuple.app_id)
+        master = self._current_or_rotated_master(uow, KeyTuple(key_tuple.app_id), at, created)
+        private_key = ed25519.Ed25519PrivateKey.generate()
+        return self._store_database_key(uow, key_tuple, at, policy, master, private_key, subject)
+
+    def _store_database_key(
+        self,
+        uow: UnitOfWork,
+        key_tuple: KeyTuple,
+        at: datetime,
+        policy: KeyPolicy,
+        master: CertifiedKey,
+        private_key: crypto.SoftwareKey,
+        subject: Subject,
+    ) -> CertifiedKey:
+        """Certify ``private_key`` by the master key, wrap it by the master key, and write
+        its key_alias and key_store rows (in the caller's unit of work)."""
         certificate = issue_certificate(
             public_key=private_key.public_key(),
             subject=subject.to_name(),
@@ -305,16 +357,35 @@ class KeyHierarchy:
             generated_at=at,
             expires_at=policy.expiry_from(at),
             thumbprint=thumbprint_hex(der),
-            uni_ident=self.unique_identifier(keys, unique_value_for_generated(key_tuple, at), alias),
+            uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
         )
-        keys.add_alias(record)
-        keys.add_stored_key(stored)
+        uow.keys.add_alias(record)
+        uow.keys.add_stored_key(stored)
         return self._remember(CertifiedKey(record, certificate, der, stored))
+
+    # -- signing --------------------------------------------------------------------------------
+
+    def signer_for(self, key: CertifiedKey) -> "KeySigner":
+        """Signs with ``key``'s private key wherever it lives (keystore or database)."""
+        if key.alias.key_tuple.in_keystore:
+            alias = key.alias.alias
+            return lambda data, scheme: self.keystore.sign(alias, data, scheme)
+        if key.stored is None or key.stored.is_other_domain:
+            raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED)
+        private_key = self.unwrap_private_key(key.stored)
+
+        def sign(data: bytes, scheme: SignatureScheme) -> bytes:
+            try:
+                return crypto.sign_with(private_key, data, scheme)
+            except ValueError:
+                raise KeyManagerError(Errors.INVALID_KEY) from None
+
+        return sign
 
     # -- helpers --------------------------------------------------------------------------------
 
     @staticmethod
-    def wrap_private_key(master: CertifiedKey, private_key: rsa.RSAPrivateKey) -> str:
+    def wrap_private_key(master: CertifiedKey, private_key: crypto.SoftwareKey) -> str:
         """base64url( RSA-OAEP(master, S) ‖ splitter ‖ AES-GCM(S, PKCS#8) as ct‖tag‖iv16 )."""
         session_key = crypto.new_aes_key()
         iv = crypto.random_bytes(envelope.APPENDED_IV_LENGTH)
@@ -323,7 +394,7 @@ class KeyHierarchy:
         encrypted_key = crypto.rsa_oaep_encrypt(master_public, session_key)  # type: ignore[arg-type]
         return b64url_encode(envelope.wrap_blob(encrypted_key, sealed))
 
-    def unwrap_private_key(self, stored: StoredKey) -> rsa.RSAPrivateKey:
+    def unwrap_private_key(self, stored: StoredKey) -> crypto.SoftwareKey:
         encrypted_key, sealed = envelope.unwrap_blob(b64url_decode(stored.private_key))
         try:
             session_key = self.keystore.decrypt(stored.master_alias, encrypted_key)

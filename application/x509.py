@@ -17,7 +17,8 @@ from typing import Callable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 
 from domain.errors import Errors, KeyManagerError
@@ -25,8 +26,10 @@ from domain.errors import Errors, KeyManagerError
 #: Produces an RSASSA-PKCS1-v1_5 SHA-256 signature over the given bytes.
 Signer = Callable[[bytes], bytes]
 
-# AlgorithmIdentifier { sha256WithRSAEncryption, NULL }
-_SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")
+# AlgorithmIdentifier DER of the signatures we produce.
+SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")  # sha256WithRSAEncryption, NULL
+ECDSA_WITH_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")  # ecdsa-with-SHA256 (DER signature)
+ED25519 = bytes.fromhex("300506032b6570")  # id-Ed25519
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 
 
@@ -78,9 +81,9 @@ def _der(tag: int, content: bytes) -> bytes:
     return bytes([tag]) + _der_length(len(content)) + content
 
 
-def _signed_structure(to_be_signed: bytes, signer: Signer) -> bytes:
+def _signed_structure(to_be_signed: bytes, signer: Signer, algorithm: bytes = SHA256_WITH_RSA) -> bytes:
     signature = signer(to_be_signed)
-    return _der(0x30, to_be_signed + _SHA256_WITH_RSA + _der(0x03, b"\x00" + signature))
+    return _der(0x30, to_be_signed + algorithm + _der(0x03, b"\x00" + signature))
 
 
 @lru_cache(maxsize=1)
@@ -97,7 +100,7 @@ def positive_serial() -> int:
 
 def issue_certificate(
     *,
-    public_key: rsa.RSAPublicKey,
+    public_key: CertificatePublicKeyTypes,
     subject: x509.Name,
     issuer: x509.Name,
     not_before: datetime,
@@ -143,11 +146,20 @@ def issue_certificate(
     return x509.load_der_x509_certificate(_signed_structure(tbs, signer))
 
 
-def build_csr(*, public_key: rsa.RSAPublicKey, subject: x509.Name, signer: Signer) -> x509.CertificateSigningRequest:
-    """PKCS#10 request over ``public_key``, no attributes, signed SHA256withRSA."""
+def build_csr(
+    *, public_key: CertificatePublicKeyTypes, subject: x509.Name, signer: Signer
+) -> x509.CertificateSigningRequest:
+    """PKCS#10 request over ``public_key``, no attributes, signed by that key's private key:
+    SHA256withRSA, SHA256withECDSA or Ed25519 by key type (``signer`` produces the matching form)."""
     spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     info = _der(0x30, b"\x02\x01\x00" + subject.public_bytes() + spki + b"\xa0\x00")
-    return x509.load_der_x509_csr(_signed_structure(info, signer))
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        algorithm = ECDSA_WITH_SHA256
+    elif isinstance(public_key, ed25519.Ed25519PublicKey):
+        algorithm = ED25519
+    else:
+        algorithm = SHA256_WITH_RSA
+    return x509.load_der_x509_csr(_signed_structure(info, signer, algorithm))
 
 
 def certificate_pem(certificate: x509.Certificate) -> str:

@@ -55,3 +55,17 @@ def b64_decode_lenient(text: str) -> bytes:
 
 def hex_upper(data: bytes) -> str:
     return data.hex().upper()
+
+
+_BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def base58btc_encode(data: bytes) -> str:
+    """Bitcoin's base58 alphabet; each leading zero byte becomes a '1'."""
+    number = int.from_bytes(data, "big")
+    digits = []
+    while number:
+        number, remainder = divmod(number, 58)
+        digits.append(_BASE58_ALPHABET[remainder])
+    leading_zeros = len(data) - len(data.lstrip(b"\0"))
+    return "1" * leading_zeros + "".join(reversed(digits))

@@ -36,7 +36,11 @@ class Errors(Enum):
     CERTIFICATE_NOT_IN_STORE = ErrorSpec("KER-KMS-017", "Certificate Not found in keystore table.")
     OTHER_DOMAIN_DECRYPTION = ErrorSpec("KER-KMS-018", "Not Allowed to perform decryption with other domain key.")
     SYMMETRIC_KEY_DECRYPTION = ErrorSpec("KER-KMS-019", "Not able to decrypt Symmetric Key using the Private Key.")
+    SIGNING_NOT_ALLOWED = ErrorSpec(
+        "KER-KMS-020", "Signing operation not allowed for the provided application id & reference id."
+    )
     REVOKE_NOT_ALLOWED = ErrorSpec("KER-KMS-021", "Key Revocation not allowed.")
+    CSR_NOT_ALLOWED = ErrorSpec("KER-KMS-022", "CSR Generation not allowed for the provided App Id & Ref Id.")
     MULTIPLE_THUMBPRINT_ALIASES = ErrorSpec("KER-KMS-023", "More than one key alias found for the provided thumbprint.")
     THUMBPRINT_APP_MISMATCH = ErrorSpec(
         "KER-KMS-024", "Application Id & Reference Id not matching with the input thumbprint."
@@ -57,6 +61,7 @@ class Errors(Enum):
     CERTIFICATE_EXISTS = ErrorSpec(
         "KER-KMS-035", "Certificate Already Exist, not allowed to upload same certificate again"
     )
+    UNSUPPORTED_SIGNATURE_FORMAT = ErrorSpec("KER-KMS-036", "Unsupported output format for the signature")
     INTERNAL = ErrorSpec("KER-KMS-500", "Internal server error")
     STORE_UNAVAILABLE = ErrorSpec("KER-KMS-500", "Key store is not available. Try again later.")
     # Cryptomanager (KER-CRY-*)
@@ -69,6 +74,13 @@ class Errors(Enum):
     DECRYPTION_NOT_ALLOWED = ErrorSpec(
         "KER-CRY-012", "Not Allowed to preform decryption for the provided application id and with authentication token"
     )
+    # Signature (KER-CSS-*, KER-JWS-*)
+    VALIDATION_UNSUCCESSFUL = ErrorSpec("KER-CSS-101", "Validation Unsuccessful")
+    DATA_TO_SIGN_INVALID = ErrorSpec("KER-JWS-102", "Data to sign is not valid.")
+    DATA_TO_SIGN_NOT_JSON = ErrorSpec("KER-JWS-103", "Data to sign is not valid JSON.")
+    SIGNATURE_DATA_INVALID = ErrorSpec("KER-JWS-106", "Signature data to verify not valid.")
+    VERIFICATION_CERTIFICATE_INVALID = ErrorSpec("KER-JWS-107", "Signature verification certificate not valid.")
+    SIGNING_NOT_ALLOWED_FOR_TOKEN = ErrorSpec("KER-JWS-108", "Signing data not allowed for the authenticated token.")
     # Crypto core (KER-FSE-*)
     INVALID_KEY = ErrorSpec(
         "KER-FSE-001",
@@ -81,6 +93,9 @@ class Errors(Enum):
     # Keystore (KER-KMA-*)
     KEYSTORE_PROCESSING = ErrorSpec("KER-KMA-003", "Error occured in processing Keystore: ")
     NO_SUCH_ALIAS = ErrorSpec("KER-KMA-004", "No such alias: ")
+    SIGNING_CERTIFICATE_EXPIRED = ErrorSpec(
+        "KER-KMA-005", "Error occured while processing exception: signing certificate is not valid now."
+    )
     KEYSTORE_PASSWORD = ErrorSpec("KER-KMA-007", "Provided Keystore password is not valid.")
     KEYSTORE_UNAVAILABLE = ErrorSpec(
         "KER-KMA-003", "Error occured in processing Keystore: the keystore is not available. Try again later."

@@ -11,6 +11,11 @@ SIGN = "SIGN"
 IDENTITY_CACHE = "IDENTITY_CACHE"
 PARTNER = "PARTNER"
 BASE_POLICY = "BASE"
+EC_SECP256K1_SIGN = "EC_SECP256K1_SIGN"
+EC_SECP256R1_SIGN = "EC_SECP256R1_SIGN"
+ED25519_SIGN = "ED25519_SIGN"
+#: Reserved reference ids of signing keys (any application but ROOT).
+SIGN_REFERENCES = (EC_SECP256K1_SIGN, EC_SECP256R1_SIGN, ED25519_SIGN)
 #: Private-key column value of a certificate-only (other-domain) key.
 NO_PRIVATE_KEY = "NA"
 #: pre_expire_days for non-master keys when the BASE policy row is missing.
@@ -35,6 +40,12 @@ class KeyTuple:
         return self.ref_id == "" or (
             self.app_id.upper() == KERNEL and self.ref_id.upper() in (SIGN, IDENTITY_CACHE)
         )
+
+    @property
+    def in_keystore(self) -> bool:
+        """Keys whose private key lives in the keystore (HSM): master-type keys and the
+        EC signing keys. Base keys and Ed25519 signing keys live in the database."""
+        return self.is_master_tuple or self.ref_id in (EC_SECP256K1_SIGN, EC_SECP256R1_SIGN)
 
     def __str__(self) -> str:
         return f"{self.app_id}:{self.ref_id}" if self.ref_id else self.app_id

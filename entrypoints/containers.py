@@ -28,6 +28,16 @@ from application.use_cases.get_all_certificates import GetAllCertificates
 from application.use_cases.get_certificate import GetCertificate
 from application.use_cases.revoke_key import RevokeKey
 from application.use_cases.upload_other_domain_certificate import UploadOtherDomainCertificate
+from application.signing_keys import SigningKeys
+from application.use_cases.generate_csr import GenerateCsr
+from application.use_cases.generate_ec_sign_key import GenerateEcSignKey
+from application.use_cases.get_certificate_chain import GetCertificateChain
+from application.use_cases.legacy_signature import LegacySign, LegacyValidate
+from application.use_cases.sign_jws import JwsSign
+from application.use_cases.sign_jwt import JwtSign
+from application.use_cases.sign_raw import SignRawData
+from application.use_cases.upload_certificate import UploadCertificate
+from application.use_cases.verify_jwt import JwtVerify
 
 from .settings import ConfigurationError, Settings, keystore_password, pkcs11_pin
 
@@ -101,6 +111,18 @@ class Container(containers.DeclarativeContainer):
     upload_other_domain_certificate = providers.Factory(UploadOtherDomainCertificate, hierarchy=hierarchy)
     encrypt_data = providers.Factory(EncryptData, hierarchy=hierarchy)
     decrypt_data = providers.Factory(DecryptData, hierarchy=hierarchy, key_cache=key_cache)
+    generate_ec_sign_key = providers.Factory(GenerateEcSignKey, hierarchy=hierarchy)
+    generate_csr = providers.Factory(GenerateCsr, hierarchy=hierarchy)
+    upload_certificate = providers.Factory(UploadCertificate, hierarchy=hierarchy)
+    get_certificate_chain = providers.Factory(GetCertificateChain, hierarchy=hierarchy)
+
+    signing_keys = providers.Singleton(SigningKeys, hierarchy=hierarchy)
+    jwt_sign = providers.Factory(JwtSign, signing_keys=signing_keys)
+    jwt_verify = providers.Factory(JwtVerify, signing_keys=signing_keys)
+    jws_sign = providers.Factory(JwsSign, signing_keys=signing_keys)
+    sign_raw_data = providers.Factory(SignRawData, signing_keys=signing_keys)
+    legacy_sign = providers.Factory(LegacySign, signing_keys=signing_keys)
+    legacy_validate = providers.Factory(LegacyValidate, signing_keys=signing_keys)
 
 
 def postgres_options(settings: Settings) -> PostgresOptions | None:

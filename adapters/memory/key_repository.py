@@ -71,6 +71,17 @@ class MemoryKeyRepository:
         current = self._aliases()[alias]
         self.staged_aliases[alias] = replace(current, expires_at=expires_at)
 
+    def update_alias(self, alias: KeyAlias) -> None:
+        if alias.alias not in self._aliases():
+            raise KeyError(alias.alias)
+        self.staged_aliases[alias.alias] = alias
+
+    def update_certificate(self, alias: str, certificate_pem: str) -> None:
+        stored = self.stored_key(alias)
+        if stored is None:
+            raise KeyError(alias)
+        self.staged_stored[alias] = replace(stored, certificate_pem=certificate_pem)
+
     def uni_ident_exists(self, uni_ident: str) -> bool:
         return any(a.uni_ident == uni_ident for a in self._aliases().values())
 

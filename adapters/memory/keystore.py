@@ -7,22 +7,27 @@ from __future__ import annotations
 import threading
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from application.crypto import generate_rsa_key, public_key_to_spki, rsa_oaep_decrypt
-from application.ports.keystore import KeystoreError, KeystoreHealth, PrivateKeyOperationError
+from application.crypto import SoftwareKey, generate_key, public_key_to_spki, rsa_oaep_decrypt, sign_with
+from application.ports.keystore import (
+    KeyAlgorithm,
+    KeystoreError,
+    KeystoreHealth,
+    PrivateKeyOperationError,
+    SignatureScheme,
+)
 
 
 class MemoryKeystore:
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[rsa.RSAPrivateKey, bytes | None]] = {}
+        self._entries: dict[str, tuple[SoftwareKey, bytes | None]] = {}
         self._lock = threading.Lock()
 
-    def generate_key_pair(self, alias: str) -> bytes:
+    def generate_key_pair(self, alias: str, algorithm: KeyAlgorithm = KeyAlgorithm.RSA_2048) -> bytes:
         if alias in self.aliases():
             raise KeystoreError(f"Alias already exists: {alias}")
-        key = generate_rsa_key()  # slow: done outside the lock
+        key = generate_key(algorithm)  # slow: done outside the lock
         with self._lock:
             # Checked again under the lock: another thread may have won the race.
             if alias in self._entries:
@@ -47,16 +52,21 @@ class MemoryKeystore:
     def decrypt(self, alias: str, ciphertext: bytes) -> bytes:
         with self._lock:
             key, _ = self._entry(alias)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise PrivateKeyOperationError("not an RSA key")
         try:
             return rsa_oaep_decrypt(key, ciphertext)
         except ValueError:
             # No details: padding-check messages must not become an oracle.
             raise PrivateKeyOperationError("RSA-OAEP decryption failed") from None
 
-    def sign(self, alias: str, data: bytes) -> bytes:
+    def sign(self, alias: str, data: bytes, scheme: SignatureScheme = SignatureScheme.RSA_PKCS1_SHA256) -> bytes:
         with self._lock:
             key, _ = self._entry(alias)
-        return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        try:
+            return sign_with(key, data, SignatureScheme(scheme))
+        except ValueError:
+            raise PrivateKeyOperationError("signature scheme does not fit the key") from None
 
     def delete(self, alias: str) -> None:
         with self._lock:
@@ -71,7 +81,7 @@ class MemoryKeystore:
             count = len(self._entries)
         return KeystoreHealth(ok=True, detail=f"memory keystore, {count} keys")
 
-    def _entry(self, alias: str) -> tuple[rsa.RSAPrivateKey, bytes | None]:
+    def _entry(self, alias: str) -> tuple[SoftwareKey, bytes | None]:
         """Caller holds the lock."""
         entry = self._entries.get(alias)
         if entry is None:

@@ -29,6 +29,7 @@ using the same module must take too.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -40,8 +41,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
+from pkcs11.util.ec import encode_ec_public_key, encode_ecdsa_signature, encode_named_curve_parameters
 
-from application.ports.keystore import KeystoreError, KeystoreHealth, PrivateKeyOperationError
+from application.ports.keystore import (
+    KeyAlgorithm,
+    KeystoreError,
+    KeystoreHealth,
+    PrivateKeyOperationError,
+    SignatureScheme,
+)
 from domain.errors import KeystoreUnavailableError
 
 from . import oaep
@@ -62,6 +70,8 @@ _SESSION_ERRORS: tuple[type[Exception], ...] = (
     p11.KeyHandleInvalid,
 )
 _OAEP_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, None)
+_PSS_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, 32)
+_CURVES = {KeyAlgorithm.EC_P256: "secp256r1", KeyAlgorithm.EC_SECP256K1: "secp256k1"}
 
 _LIBRARY_LOCKS: dict[str, threading.RLock] = {}
 _LIBRARY_LOCKS_GUARD = threading.Lock()
@@ -300,29 +310,44 @@ class Pkcs11Keystore:
 
     # -- the Keystore port ----------------------------------------------------------------------
 
-    def generate_key_pair(self, alias: str) -> bytes:
+    def generate_key_pair(self, alias: str, algorithm: KeyAlgorithm = KeyAlgorithm.RSA_2048) -> bytes:
+        algorithm = KeyAlgorithm(algorithm)
+        private_template = {
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.SIGN: True,
+        }
+
         def generate(session: Any) -> bytes:
             if list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: alias.encode()})):
                 raise KeystoreError(f"alias already exists: {alias}")
-            public, private = session.generate_keypair(
-                KeyType.RSA,
-                2048,
+            if algorithm is KeyAlgorithm.RSA_2048:
+                public, private = session.generate_keypair(
+                    KeyType.RSA,
+                    2048,
+                    id=alias.encode(),
+                    label=alias,
+                    store=True,
+                    public_template={Attribute.TOKEN: False, Attribute.PUBLIC_EXPONENT: b"\x01\x00\x01"},
+                    private_template={**private_template, Attribute.DECRYPT: True},
+                )
+                spki = _spki(session, private)
+                public.destroy()  # a session object: it would stay until the thread's session closes
+                return spki
+            # EC: the private key object holds no point, so the public key stays on the token.
+            parameters = session.create_domain_parameters(
+                KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters(_CURVES[algorithm])}, local=True
+            )
+            public, private = parameters.generate_keypair(
                 id=alias.encode(),
                 label=alias,
                 store=True,
-                public_template={Attribute.TOKEN: False, Attribute.PUBLIC_EXPONENT: b"\x01\x00\x01"},
-                private_template={
-                    Attribute.TOKEN: True,
-                    Attribute.PRIVATE: True,
-                    Attribute.SENSITIVE: True,
-                    Attribute.EXTRACTABLE: False,
-                    Attribute.DECRYPT: True,
-                    Attribute.SIGN: True,
-                },
+                public_template={Attribute.TOKEN: True, Attribute.VERIFY: True},
+                private_template=private_template,
             )
-            spki = _spki(private)
-            public.destroy()  # a session object: it would stay until the thread's session closes
-            return spki
+            return _spki(session, private)
 
         return self._call(generate)
 
@@ -336,7 +361,7 @@ class Pkcs11Keystore:
             private = self._private_key(session, alias)
             if certificate.public_key().public_bytes(
                 serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            ) != _spki(private):
+            ) != _spki(session, private):
                 raise KeystoreError("the certificate is not for the key under this alias")
             for old in self._certificates(session, alias):
                 old.destroy()
@@ -389,8 +414,23 @@ class Pkcs11Keystore:
 
         return self._call(run)
 
-    def sign(self, alias: str, data: bytes) -> bytes:
-        return self._call(lambda s: bytes(self._private_key(s, alias).sign(data, mechanism=Mechanism.SHA256_RSA_PKCS)))
+    def sign(self, alias: str, data: bytes, scheme: SignatureScheme = SignatureScheme.RSA_PKCS1_SHA256) -> bytes:
+        scheme = SignatureScheme(scheme)
+
+        def run(session: Any) -> bytes:
+            key = self._private_key(session, alias)
+            is_rsa = key.key_type == KeyType.RSA
+            if is_rsa and scheme is SignatureScheme.RSA_PKCS1_SHA256:
+                return bytes(key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
+            if is_rsa and scheme is SignatureScheme.RSA_PSS_SHA256:
+                return bytes(key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS_PSS, mechanism_param=_PSS_SHA256))
+            if key.key_type == KeyType.EC and scheme is SignatureScheme.ECDSA_SHA256:
+                # Hash here, sign the digest in the token (CKM_ECDSA is the widely supported form).
+                raw = bytes(key.sign(hashlib.sha256(data).digest(), mechanism=Mechanism.ECDSA))
+                return encode_ecdsa_signature(raw)
+            raise PrivateKeyOperationError("signature scheme does not fit the key")
+
+        return self._call(run)
 
     def delete(self, alias: str) -> None:
         def remove(session: Any) -> None:
@@ -447,11 +487,15 @@ class Pkcs11Keystore:
         return self._call(find)
 
 
-def _spki(private_key: Any) -> bytes:
-    numbers = rsa.RSAPublicNumbers(
-        int.from_bytes(bytes(private_key[Attribute.PUBLIC_EXPONENT]), "big"),
-        int.from_bytes(bytes(private_key[Attribute.MODULUS]), "big"),
-    )
-    return numbers.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+def _spki(session: Any, private_key: Any) -> bytes:
+    """SubjectPublicKeyInfo of a token key: RSA from the private key's modulus and
+    exponent, EC from the public-key object kept beside it (same CKA_ID)."""
+    if private_key.key_type == KeyType.RSA:
+        public_key: Any = rsa.RSAPublicNumbers(
+            int.from_bytes(bytes(private_key[Attribute.PUBLIC_EXPONENT]), "big"),
+            int.from_bytes(bytes(private_key[Attribute.MODULUS]), "big"),
+        ).public_key()
+    else:
+        public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=bytes(private_key[Attribute.ID]))
+        public_key = serialization.load_der_public_key(encode_ec_public_key(public))
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

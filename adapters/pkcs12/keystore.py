@@ -16,12 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
-from application.crypto import generate_rsa_key, public_key_to_spki, rsa_oaep_decrypt
-from application.ports.keystore import KeystoreError, KeystoreHealth, PrivateKeyOperationError
+from application.crypto import SoftwareKey, generate_key, public_key_to_spki, rsa_oaep_decrypt, sign_with
+from application.ports.keystore import (
+    KeyAlgorithm,
+    KeystoreError,
+    KeystoreHealth,
+    PrivateKeyOperationError,
+    SignatureScheme,
+)
 
 _SUFFIX = ".p12"
 # Aliases become file names: no separators, no leading dot (temp files use one).
@@ -33,7 +38,7 @@ class _Entry:
     # (inode, mtime, size): a replaced file has a new inode even when the
     # mtime tick and the size happen to be the same.
     stamp: tuple[int, int, int]
-    key: rsa.RSAPrivateKey
+    key: SoftwareKey
     certificate_der: bytes | None
 
 
@@ -52,11 +57,11 @@ class Pkcs12Keystore:
 
     # -- the port ------------------------------------------------------------
 
-    def generate_key_pair(self, alias: str) -> bytes:
+    def generate_key_pair(self, alias: str, algorithm: KeyAlgorithm = KeyAlgorithm.RSA_2048) -> bytes:
         path = self._path(alias)
         if path.exists():
             raise KeystoreError(f"Alias already exists: {alias}")
-        key = generate_rsa_key()
+        key = generate_key(algorithm)
         self._write(alias, key, None, exclusive=True)
         return public_key_to_spki(key.public_key())
 
@@ -78,14 +83,19 @@ class Pkcs12Keystore:
 
     def decrypt(self, alias: str, ciphertext: bytes) -> bytes:
         key = self._key(alias)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise PrivateKeyOperationError("not an RSA key")
         try:
             return rsa_oaep_decrypt(key, ciphertext)
         except ValueError:
             # No details: padding-check messages must not become an oracle.
             raise PrivateKeyOperationError("RSA-OAEP decryption failed") from None
 
-    def sign(self, alias: str, data: bytes) -> bytes:
-        return self._key(alias).sign(data, padding.PKCS1v15(), hashes.SHA256())
+    def sign(self, alias: str, data: bytes, scheme: SignatureScheme = SignatureScheme.RSA_PKCS1_SHA256) -> bytes:
+        try:
+            return sign_with(self._key(alias), data, SignatureScheme(scheme))
+        except ValueError:
+            raise PrivateKeyOperationError("signature scheme does not fit the key") from None
 
     def delete(self, alias: str) -> None:
         path = self._path(alias)
@@ -119,7 +129,7 @@ class Pkcs12Keystore:
             raise KeystoreError(f"Invalid alias: {alias!r}")
         return self._dir / (alias + _SUFFIX)
 
-    def _key(self, alias: str) -> rsa.RSAPrivateKey:
+    def _key(self, alias: str) -> SoftwareKey:
         entry = self._load(alias)
         if entry is None:
             raise KeystoreError(f"No such alias: {alias}")
@@ -150,18 +160,18 @@ class Pkcs12Keystore:
             self._cache[alias] = entry
         return entry
 
-    def _decode(self, alias: str, data: bytes) -> tuple[rsa.RSAPrivateKey, bytes | None]:
+    def _decode(self, alias: str, data: bytes) -> tuple[SoftwareKey, bytes | None]:
         try:
             key, certificate, _ = pkcs12.load_key_and_certificates(data, self._password)
         except ValueError:
             # `from None`, and a fixed text: nothing about the password or the key.
             raise KeystoreError(f"Cannot open keystore entry {alias}: wrong password or corrupted file") from None
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise KeystoreError(f"Keystore entry {alias} holds no RSA private key")
+        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+            raise KeystoreError(f"Keystore entry {alias} holds no RSA or EC private key")
         return key, certificate.public_bytes(Encoding.DER) if certificate else None
 
     def _write(
-        self, alias: str, key: rsa.RSAPrivateKey, certificate: x509.Certificate | None, *, exclusive: bool
+        self, alias: str, key: SoftwareKey, certificate: x509.Certificate | None, *, exclusive: bool
     ) -> None:
         path = self._path(alias)
         data = pkcs12.serialize_key_and_certificates(

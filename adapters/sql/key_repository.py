@@ -115,6 +115,21 @@ class SqlKeyRepository:
             {"exp": self._unit.to_db_time(expires_at), "by": SYSTEM_USER, "at": self._unit.now(), "id": alias},
         )
 
+    def update_alias(self, alias: KeyAlias) -> None:
+        self._unit.write(
+            f"UPDATE {self._alias} SET key_gen_dtimes = :gen, key_expire_dtimes = :exp, cert_thumbprint = :tp,"
+            " uni_ident = :uni, upd_by = :by, upd_dtimes = :at WHERE id = :id",
+            {"gen": self._unit.to_db_time(alias.generated_at), "exp": self._unit.to_db_time(alias.expires_at),
+             "tp": alias.thumbprint, "uni": alias.uni_ident, "by": SYSTEM_USER, "at": self._unit.now(),
+             "id": alias.alias},
+        )
+
+    def update_certificate(self, alias: str, certificate_pem: str) -> None:
+        self._unit.write(
+            f"UPDATE {self._store} SET certificate_data = :cert, upd_by = :by, upd_dtimes = :at WHERE id = :id",
+            {"cert": certificate_pem, "by": SYSTEM_USER, "at": self._unit.now(), "id": alias},
+        )
+
     def uni_ident_exists(self, uni_ident: str) -> bool:
         return bool(self._unit.query(f"SELECT 1 FROM {self._alias} WHERE uni_ident = :uni", {"uni": uni_ident}))
 

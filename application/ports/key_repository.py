@@ -29,6 +29,12 @@ class KeyRepository(Protocol):
     def set_expiry(self, alias: str, expires_at: datetime) -> None:
         """Change a key's expiry (revocation, forced regeneration, rotation of uploads)."""
 
+    def update_alias(self, alias: KeyAlias) -> None:
+        """Rewrite a key's validity, thumbprint and unique identifier (uploadCertificate)."""
+
+    def update_certificate(self, alias: str, certificate_pem: str) -> None:
+        """Replace a database-held key's certificate (uploadCertificate)."""
+
     def uni_ident_exists(self, uni_ident: str) -> bool:
         """Whether a key_alias row already carries this unique identifier."""
 

@@ -6,7 +6,23 @@ operations by alias, never the key itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
+
+
+class KeyAlgorithm(str, Enum):
+    """Key pairs a keystore makes: RSA for ROOT and module keys, EC for EC signing keys."""
+
+    RSA_2048 = "RSA_2048"
+    EC_P256 = "EC_P256"  # secp256r1 (ES256)
+    EC_SECP256K1 = "EC_SECP256K1"  # secp256k1 (ES256K)
+
+
+class SignatureScheme(str, Enum):
+    RSA_PKCS1_SHA256 = "RSA_PKCS1_SHA256"  # RS256, certificates, CSRs
+    RSA_PSS_SHA256 = "RSA_PSS_SHA256"  # PS256: MGF1-SHA-256, 32-byte salt
+    ECDSA_SHA256 = "ECDSA_SHA256"  # ES256 / ES256K; the signature is DER-encoded
+    ED25519 = "ED25519"  # EdDSA (database-held Ed25519 signing keys; keystores need not offer it)
 
 
 class KeystoreError(Exception):
@@ -24,8 +40,8 @@ class KeystoreHealth:
 
 
 class Keystore(Protocol):
-    def generate_key_pair(self, alias: str) -> bytes:
-        """Make an RSA-2048 key pair under ``alias``; return its SubjectPublicKeyInfo DER."""
+    def generate_key_pair(self, alias: str, algorithm: KeyAlgorithm = KeyAlgorithm.RSA_2048) -> bytes:
+        """Make a key pair under ``alias``; return its SubjectPublicKeyInfo DER."""
 
     def store_certificate(self, alias: str, certificate_der: bytes) -> None:
         """Attach (or replace) the certificate of the key pair under ``alias``."""
@@ -36,8 +52,8 @@ class Keystore(Protocol):
     def decrypt(self, alias: str, ciphertext: bytes) -> bytes:
         """RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) decrypt with the private key."""
 
-    def sign(self, alias: str, data: bytes) -> bytes:
-        """RSASSA-PKCS1-v1_5 with SHA-256 over ``data``."""
+    def sign(self, alias: str, data: bytes, scheme: SignatureScheme = SignatureScheme.RSA_PKCS1_SHA256) -> bytes:
+        """A signature over ``data`` (the keystore hashes it) with the given scheme."""
 
     def delete(self, alias: str) -> None:
         """Remove the key pair and certificate under ``alias`` (no error when absent)."""

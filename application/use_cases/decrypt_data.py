@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from domain import envelope
 from domain.codec import hex_upper
 from domain.errors import Errors, KeyManagerError
+from domain.access import has_key_access
 from domain.keys import KeyAlias, KeyPolicy, KeyTuple
 
 from .. import crypto
@@ -37,21 +38,7 @@ class DecryptionKey:
     for a base key (None for a keystore-held master key, used by alias)."""
 
     alias: KeyAlias
-    private_key: rsa.RSAPrivateKey | None
-
-
-def has_key_access(policy: KeyPolicy | None, app_id: str, caller: str | None) -> bool:
-    """The reference's access_allowed rule: NA allows everyone, otherwise a
-    comma-separated list of user names compared case-insensitively."""
-    if not app_id.strip():
-        return True
-    if policy is None or not (policy.access_allowed or "").strip():
-        return False
-    allowed = policy.access_allowed.strip()
-    if allowed == "NA":
-        return True
-    names = {name.strip().lower() for name in allowed.split(",")}
-    return caller is not None and caller.lower() in names
+    private_key: crypto.SoftwareKey | None
 
 
 class DecryptData:
@@ -107,8 +94,10 @@ class DecryptData:
         if key.alias.app_id != command.app_id:
             raise KeyManagerError(Errors.THUMBPRINT_APP_MISMATCH)
         try:
-            if key.private_key is not None:
+            if isinstance(key.private_key, rsa.RSAPrivateKey):
                 return crypto.rsa_oaep_decrypt(key.private_key, encrypted_key)
+            if key.private_key is not None:  # a signing key (Ed25519) cannot decrypt
+                raise ValueError("not an encryption key")
             return self.hierarchy.keystore.decrypt(key.alias.alias, encrypted_key)
         except (ValueError, KeystoreError):
             raise KeyManagerError(Errors.SYMMETRIC_KEY_DECRYPTION) from None
@@ -130,7 +119,7 @@ class DecryptData:
         self.key_cache.put(thumbprint_hex, key)
         return key
 
-    def _private_key_of(self, keys: KeyRepository, alias: KeyAlias) -> rsa.RSAPrivateKey | None:
+    def _private_key_of(self, keys: KeyRepository, alias: KeyAlias) -> crypto.SoftwareKey | None:
         stored = keys.stored_key(alias.alias)
         if stored is None:
             return None  # a keystore-held master key: decrypt by alias
@@ -159,8 +148,10 @@ class DecryptData:
             for alias in candidates:
                 try:
                     private_key = self._private_key_of(keys, alias)
-                    if private_key is not None:
+                    if isinstance(private_key, rsa.RSAPrivateKey):
                         return crypto.rsa_oaep_decrypt(private_key, encrypted_key)
+                    if private_key is not None:
+                        continue
                     return self.hierarchy.keystore.decrypt(alias.alias, encrypted_key)
                 except (ValueError, KeystoreError, KeyManagerError):
                     continue

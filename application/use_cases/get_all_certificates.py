@@ -40,7 +40,7 @@ class GetAllCertificates:
         entries = []
         with self.hierarchy.uow_factory() as uow:
             for alias in uow.keys.aliases_for(key_tuple):
-                if not key_tuple.is_master_tuple and uow.keys.stored_key(alias.alias) is None:
+                if not key_tuple.in_keystore and uow.keys.stored_key(alias.alias) is None:
                     continue
                 certificate, _, _ = self.hierarchy.certificate_of(uow.keys, alias)
                 entries.append(

@@ -7,7 +7,7 @@ from flask import Flask
 
 from ..containers import Container, build_container
 from ..settings import Settings
-from . import cryptomanager, keymanager
+from . import cryptomanager, keymanager, signature
 from .errors import register_error_handlers
 
 API_PREFIX = "/v1/keymanager"
@@ -21,9 +21,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["container"] = container
     app.container = container  # type: ignore[attr-defined]
-    container.wire(modules=[keymanager, cryptomanager])
+    container.wire(modules=[keymanager, cryptomanager, signature])
     app.register_blueprint(keymanager.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(cryptomanager.blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(signature.blueprint, url_prefix=API_PREFIX)
     register_error_handlers(app)
     logging.getLogger("keymanager").setLevel(logging.INFO)
     return app

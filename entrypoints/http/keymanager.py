@@ -12,12 +12,22 @@ from application.use_cases.upload_other_domain_certificate import (
     UploadOtherDomainCertificate,
     UploadOtherDomainCertificateCommand,
 )
+from application.use_cases.generate_csr import GenerateCsr, GenerateCsrCommand
+from application.use_cases.generate_ec_sign_key import GenerateEcSignKey, GenerateEcSignKeyCommand
+from application.use_cases.get_certificate_chain import GetCertificateChain, GetCertificateChainCommand
+from application.use_cases.upload_certificate import UploadCertificate, UploadCertificateCommand
 from application.x509 import Subject
 from domain.errors import ValidationError
 
 from ..containers import Container
 from .envelope import format_instant, format_local, request_body, success
-from .schemas import KeyPairGenerateRequest, RevokeKeyRequest, UploadCertificateRequest, load_request
+from .schemas import (
+    CsrGenerateRequest,
+    KeyPairGenerateRequest,
+    RevokeKeyRequest,
+    UploadCertificateRequest,
+    load_request,
+)
 
 blueprint = Blueprint("keymanager", __name__)
 
@@ -27,6 +37,18 @@ def _query(name: str, required: bool) -> str:
     if value is None and required:
         raise ValidationError([f"Required request parameter '{name}' for method parameter type String is not present"])
     return value or ""
+
+
+def _subject(dto: dict) -> Subject:
+    """Subject fields of a request; blank ones fall back to the configured defaults later."""
+    return Subject(
+        common_name=(dto["commonName"] or "").strip(),
+        organizational_unit=(dto["organizationUnit"] or "").strip(),
+        organization=(dto["organization"] or "").strip(),
+        location=(dto["location"] or "").strip(),
+        state=(dto["state"] or "").strip(),
+        country=(dto["country"] or "").strip(),
+    )
 
 
 def _certificate_response(result: CertificateResult) -> Response:
@@ -47,14 +69,7 @@ def generate_master_key(
     object_type: str, use_case: GenerateMasterKey = Provide[Container.generate_master_key]
 ) -> Response:
     dto = load_request(KeyPairGenerateRequest, request_body())
-    subject = Subject(
-        common_name=(dto["commonName"] or "").strip(),
-        organizational_unit=(dto["organizationUnit"] or "").strip(),
-        organization=(dto["organization"] or "").strip(),
-        location=(dto["location"] or "").strip(),
-        state=(dto["state"] or "").strip(),
-        country=(dto["country"] or "").strip(),
-    )
+    subject = _subject(dto)
     result = use_case.execute(
         GenerateMasterKeyCommand(
             app_id=dto["applicationId"],
@@ -114,3 +129,49 @@ def upload_other_domain_certificate(
         UploadOtherDomainCertificateCommand(dto["applicationId"], dto["referenceId"] or "", dto["certificateData"])
     )
     return success({"status": result.status, "timestamp": format_local(result.timestamp)})
+
+
+@blueprint.post("/generateECSignKey/<object_type>")
+@inject
+def generate_ec_sign_key(
+    object_type: str, use_case: GenerateEcSignKey = Provide[Container.generate_ec_sign_key]
+) -> Response:
+    dto = load_request(KeyPairGenerateRequest, request_body())
+    result = use_case.execute(
+        GenerateEcSignKeyCommand(
+            app_id=dto["applicationId"],
+            ref_id=(dto["referenceId"] or "").strip(),
+            object_type=object_type,
+            force=bool(dto["force"]),
+            subject=_subject(dto),
+        )
+    )
+    return _certificate_response(result)
+
+
+@blueprint.post("/generateCSR")
+@inject
+def generate_csr(use_case: GenerateCsr = Provide[Container.generate_csr]) -> Response:
+    dto = load_request(CsrGenerateRequest, request_body())
+    result = use_case.execute(
+        GenerateCsrCommand(dto["applicationId"], (dto["referenceId"] or "").strip(), _subject(dto))
+    )
+    return _certificate_response(result)
+
+
+@blueprint.post("/uploadCertificate")
+@inject
+def upload_certificate(use_case: UploadCertificate = Provide[Container.upload_certificate]) -> Response:
+    dto = load_request(UploadCertificateRequest, request_body())
+    result = use_case.execute(
+        UploadCertificateCommand(dto["applicationId"], dto["referenceId"] or "", dto["certificateData"])
+    )
+    return success({"status": result.status, "timestamp": format_local(result.timestamp)})
+
+
+@blueprint.get("/getCertificateChain")
+@inject
+def get_certificate_chain(use_case: GetCertificateChain = Provide[Container.get_certificate_chain]) -> Response:
+    command = GetCertificateChainCommand(_query("applicationId", True), _query("referenceId", False).strip())
+    result = use_case.execute(command)
+    return success({"certificatesTrustPath": result.certificates_trust_path, "timestamp": format_local(result.timestamp)})

@@ -90,6 +90,71 @@ class UploadCertificateRequest(_Dto):
     certificateData = required_text()
 
 
+class CsrGenerateRequest(_Dto):
+    applicationId = required_text()
+    referenceId = optional_text()
+    commonName = optional_text()
+    organizationUnit = optional_text()
+    organization = optional_text()
+    location = optional_text()
+    state = optional_text()
+    country = optional_text()
+
+
+class JwtSignRequest(_Dto):
+    dataToSign = required_text()
+    applicationId = optional_text()
+    referenceId = optional_text()
+    includePayload = optional_flag()
+    includeCertificate = optional_flag()
+    includeCertHash = optional_flag()
+    certificateUrl = optional_text()
+
+
+class JwtSignV2Request(JwtSignRequest):
+    additionalHeaders = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
+    includeCertificateChain = optional_flag()
+
+
+class JwsSignRequest(JwtSignRequest):
+    validateJson = optional_flag()
+    b64JWSHeaderParam = optional_flag()
+    signAlgorithm = optional_text()
+
+
+class JwsSignV2Request(JwsSignRequest):
+    additionalHeaders = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
+    includeCertificateChain = optional_flag()
+
+
+class JwtVerifyRequest(_Dto):
+    jwtSignatureData = required_text()
+    actualData = optional_text()
+    applicationId = optional_text()
+    referenceId = optional_text()
+    certificateData = optional_text()
+    validateTrust = optional_flag()
+    domain = optional_text()
+
+
+class SignRawRequest(_Dto):
+    dataToSign = required_text()
+    applicationId = optional_text()
+    referenceId = optional_text()
+    responseEncodingFormat = optional_text()
+    signAlgorithm = optional_text()
+
+
+class LegacySignRequest(_Dto):
+    data = required_text()
+
+
+class LegacyValidateRequest(_Dto):
+    signature = required_text()
+    data = required_text()
+    timestamp = optional_text(validate=_timestamp)
+
+
 def _envelope(dto: type[Schema]) -> Schema:
     class Envelope(_Dto):
         id = fields.Raw(load_default=None, allow_none=True)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
+
+from domain.keys import KeyTuple
+
+from ..key_hierarchy import KeyHierarchy
+from ..trust_path import own_trust_path
+
+
+@dataclass(frozen=True)
+class GetCertificateChainCommand:
+    app_id: str
+    ref_id: str = ""
+
+
+@dataclass(frozen=True)
+class CertificateChainResult:
+    certificates_trust_path: str
+    timestamp: datetime
+
+
+class GetCertificateChain:
+    """The current certificate of (app, ref) and its issuers up to our ROOT, as a PEM
+    PKCS#7 bundle. May create or rotate the key, as getCertificate does."""
+
+    def __init__(self, hierarchy: KeyHierarchy) -> None:
+        self.hierarchy = hierarchy
+
+    def execute(self, command: GetCertificateChainCommand) -> CertificateChainResult:
+        key_tuple = KeyTuple(command.app_id, (command.ref_id or "").strip())
+        key = self.hierarchy.current_key(key_tuple)
+        with self.hierarchy.uow_factory() as uow:
+            path = own_trust_path(self.hierarchy, uow.keys, key_tuple.app_id, key.certificate)
+        bundle = pkcs7.serialize_certificates(path, Encoding.PEM).decode("ascii")
+        return CertificateChainResult(bundle.rstrip("\n"), self.hierarchy.clock.now())

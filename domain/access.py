@@ -1,0 +1,18 @@
+"""The key policy's access rule (key_policy_def.access_allowed) for decryption and signing."""
+from __future__ import annotations
+
+from .keys import KeyPolicy
+
+
+def has_key_access(policy: KeyPolicy | None, app_id: str, caller: str | None) -> bool:
+    """The reference's access_allowed rule: NA allows everyone, otherwise a
+    comma-separated list of user names compared case-insensitively."""
+    if not app_id.strip():
+        return True
+    if policy is None or not (policy.access_allowed or "").strip():
+        return False
+    allowed = policy.access_allowed.strip()
+    if allowed == "NA":
+        return True
+    names = {name.strip().lower() for name in allowed.split(",")}
+    return caller is not None and caller.lower() in names
