@@ -66,16 +66,21 @@ class CryptomanagerRequest(_Dto):
     prependThumbprint = optional_flag()  # deprecated and ignored: a thumbprint is always prepended
 
 
-class KeyPairGenerateRequest(_Dto):
-    applicationId = required_text()
-    referenceId = optional_text()
-    force = optional_flag()
+class _SubjectFields(_Dto):
+    """Certificate subject fields of a key or CSR request; blank ones take the defaults."""
+
     commonName = optional_text()
     organizationUnit = optional_text()
     organization = optional_text()
     location = optional_text()
     state = optional_text()
     country = optional_text()
+
+
+class KeyPairGenerateRequest(_SubjectFields):
+    applicationId = required_text()
+    referenceId = optional_text()
+    force = optional_flag()
 
 
 class RevokeKeyRequest(_Dto):
@@ -90,15 +95,9 @@ class UploadCertificateRequest(_Dto):
     certificateData = required_text()
 
 
-class CsrGenerateRequest(_Dto):
+class CsrGenerateRequest(_SubjectFields):
     applicationId = required_text()
     referenceId = optional_text()
-    commonName = optional_text()
-    organizationUnit = optional_text()
-    organization = optional_text()
-    location = optional_text()
-    state = optional_text()
-    country = optional_text()
 
 
 class JwtSignRequest(_Dto):
