@@ -39,11 +39,13 @@ def run_init(container: Container, settings: Settings, out=sys.stdout) -> int:
     return 1 if failures else 0
 
 
-def run_status(container: Container, out=sys.stdout) -> int:
+def run_status(container: Container, out=sys.stdout, settings: Settings | None = None) -> int:
     hierarchy = container.hierarchy()
     health = container.keystore().health()
     now = hierarchy.clock.now()
     print(f"keystore: {'ok' if health.ok else 'UNAVAILABLE'} ({health.detail})", file=out)
+    if settings is not None:
+        print(f"auth: {settings.auth_summary()}", file=out)
     rows = []
     with container.uow_factory()() as uow:
         aliases = uow.keys.all_aliases()
@@ -101,7 +103,7 @@ def run_serve(settings: Settings) -> int:
 
     print(
         f"keymanager: serving http://{settings.host}:{settings.port}/v1/keymanager "
-        f"(store={settings.store}, keystore={settings.keystore}, data={settings.data_dir})",
+        f"(store={settings.store}, keystore={settings.keystore}, data={settings.data_dir}, auth={settings.auth_mode})",
         flush=True,
     )
     _Server().run()
@@ -127,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings.with_overrides(
                 port=args.port or settings.port, host=args.host or settings.host
             )
+            from .http.roles import RolePolicy
+
+            RolePolicy(settings.role_overrides)  # a bad KEYMANAGER_ROLES_* stops here, not in every worker
             if settings.auto_init:
                 run_init(build_container(settings), settings)
             return run_serve(settings)
@@ -135,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         container = build_container(settings)
         if args.command == "init":
             return run_init(container, settings)
-        return run_status(container)
+        return run_status(container, settings=settings)
     except ConfigurationError as error:
         print(f"keymanager: configuration error: {error}", file=sys.stderr)
         return 2

@@ -24,6 +24,9 @@ DEFAULT_INIT_KEYS = (
 )
 STORES = ("sqlite", "memory", "postgres")
 KEYSTORES = ("pkcs12", "memory", "pkcs11")
+#: dev (the default: no identity provider, loudly announced) or oidc (production).
+AUTH_MODES = ("dev", "oidc")
+ROLES_PREFIX = "KEYMANAGER_ROLES_"
 
 
 class ConfigurationError(Exception):
@@ -61,6 +64,49 @@ class Settings:
     cert_location: str = "BANGALORE"
     cert_state: str = "KA"
     cert_country: str = "IN"
+    auth_mode: str = "dev"
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_audience: tuple[str, ...] = ()
+    oidc_roles_claim: str = "realm_access.roles"
+    oidc_username_claim: str = "preferred_username"
+    oidc_leeway_seconds: int = 30
+    oidc_jwks_cache_seconds: float = 3600.0
+    oidc_jwks_min_refresh_seconds: float = 30.0
+    oidc_http_timeout_seconds: float = 5.0
+    #: (role key, roles) pairs from KEYMANAGER_ROLES_<KEY>; a dict is accepted and normalised.
+    role_overrides: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def __post_init__(self) -> None:
+        # Checked here, not only in from_env, so that a Settings built in code cannot
+        # ask for OIDC and silently run without it.
+        if isinstance(self.oidc_audience, str):
+            audiences = tuple(a.strip() for a in self.oidc_audience.split(",") if a.strip())
+            object.__setattr__(self, "oidc_audience", audiences)
+        if isinstance(self.role_overrides, dict):
+            pairs = ((key.lower(), tuple(roles)) for key, roles in self.role_overrides.items())
+            object.__setattr__(self, "role_overrides", tuple(sorted(pairs)))
+        if self.auth_mode not in AUTH_MODES:
+            raise ConfigurationError(f"KEYMANAGER_AUTH must be one of {', '.join(AUTH_MODES)}, got {self.auth_mode!r}")
+        if self.auth_mode == "oidc":
+            required = (
+                ("KEYMANAGER_OIDC_ISSUER", self.oidc_issuer),
+                ("KEYMANAGER_OIDC_JWKS_URL", self.oidc_jwks_url),
+                ("KEYMANAGER_OIDC_AUDIENCE", self.oidc_audience),
+            )
+            missing = [name for name, value in required if not value]
+            if missing:
+                raise ConfigurationError(f"KEYMANAGER_AUTH=oidc needs {', '.join(missing)}")
+            if not str(self.oidc_jwks_url).startswith(("https://", "http://")):
+                raise ConfigurationError("KEYMANAGER_OIDC_JWKS_URL must be an http(s) URL")
+        if not self.oidc_roles_claim.strip() or not self.oidc_username_claim.strip():
+            raise ConfigurationError("KEYMANAGER_OIDC_ROLES_CLAIM and KEYMANAGER_OIDC_USERNAME_CLAIM must not be blank")
+
+    def auth_summary(self) -> str:
+        """One line for `keymanager status` and the logs: the dev mode must never go unnoticed."""
+        if self.auth_mode == "dev":
+            return "dev (authentication DISABLED: every request acts as user 'dev' with every role)"
+        return f"oidc (issuer {self.oidc_issuer}, audience {','.join(self.oidc_audience)}, keys {self.oidc_jwks_url})"
 
     @property
     def sqlite_path(self) -> Path:
@@ -111,6 +157,13 @@ class Settings:
         keystore_directory = env.get("KEYMANAGER_KEYSTORE_DIR", "").strip()
         pin_file = env.get("PKCS11_TOKEN_PIN_FILE", "").strip()
         init_keys = tuple(k.strip() for k in env.get("KEYMANAGER_INIT_KEYS", "").split(",") if k.strip())
+        role_overrides = tuple(
+            sorted(
+                (name[len(ROLES_PREFIX):].lower(), tuple(r.strip() for r in value.split(",") if r.strip()))
+                for name, value in env.items()
+                if name.upper().startswith(ROLES_PREFIX) and value.strip()
+            )
+        )
         return cls(
             data_dir=Path(text("KEYMANAGER_DATA_DIR", str(base.data_dir))),
             host=text("KEYMANAGER_HOST", base.host),
@@ -143,6 +196,24 @@ class Settings:
             cert_location=text("KEYMANAGER_CERT_LOCATION", base.cert_location),
             cert_state=text("KEYMANAGER_CERT_STATE", base.cert_state),
             cert_country=text("KEYMANAGER_CERT_COUNTRY", base.cert_country),
+            auth_mode=choice("KEYMANAGER_AUTH", base.auth_mode, AUTH_MODES),
+            oidc_issuer=env.get("KEYMANAGER_OIDC_ISSUER", "").strip() or None,
+            oidc_jwks_url=env.get("KEYMANAGER_OIDC_JWKS_URL", "").strip() or None,
+            # comma-separated: a token naming any one of them is accepted
+            oidc_audience=tuple(a.strip() for a in env.get("KEYMANAGER_OIDC_AUDIENCE", "").split(",") if a.strip()),
+            oidc_roles_claim=text("KEYMANAGER_OIDC_ROLES_CLAIM", base.oidc_roles_claim),
+            oidc_username_claim=text("KEYMANAGER_OIDC_USERNAME_CLAIM", base.oidc_username_claim),
+            oidc_leeway_seconds=int(number("KEYMANAGER_OIDC_LEEWAY_SECONDS", base.oidc_leeway_seconds)),
+            oidc_jwks_cache_seconds=float(
+                number("KEYMANAGER_OIDC_JWKS_CACHE_SECONDS", base.oidc_jwks_cache_seconds, float)
+            ),
+            oidc_jwks_min_refresh_seconds=float(
+                number("KEYMANAGER_OIDC_JWKS_MIN_REFRESH_SECONDS", base.oidc_jwks_min_refresh_seconds, float)
+            ),
+            oidc_http_timeout_seconds=max(
+                0.5, float(number("KEYMANAGER_OIDC_HTTP_TIMEOUT_SECONDS", base.oidc_http_timeout_seconds, float))
+            ),
+            role_overrides=role_overrides,
         )
 
     def with_overrides(self, **changes: object) -> "Settings":

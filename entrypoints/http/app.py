@@ -8,6 +8,7 @@ from flask import Flask
 from ..containers import Container, build_container
 from ..settings import Settings
 from . import cryptomanager, keymanager, signature
+from .auth import install_auth
 from .errors import register_error_handlers
 
 API_PREFIX = "/v1/keymanager"
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.register_blueprint(keymanager.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(cryptomanager.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(signature.blueprint, url_prefix=API_PREFIX)
-    register_error_handlers(app)
     logging.getLogger("keymanager").setLevel(logging.INFO)
+    install_auth(app, settings, API_PREFIX)  # before any route runs: every request is authenticated
+    register_error_handlers(app)
     return app

@@ -11,6 +11,7 @@ from application.use_cases.encrypt_data import EncryptCommand, EncryptData
 from domain.codec import b64_decode_lenient, b64url_encode
 
 from ..containers import Container
+from .auth import current_username
 from .envelope import request_body, success
 from .schemas import CryptomanagerRequest, load_request
 
@@ -44,5 +45,5 @@ def encrypt(use_case: EncryptData = Provide[Container.encrypt_data]) -> Response
 @inject
 def decrypt(use_case: DecryptData = Provide[Container.decrypt_data]) -> Response:
     dto = load_request(CryptomanagerRequest, request_body())
-    result = use_case.execute(DecryptCommand(**_crypto_fields(dto), caller=None))
+    result = use_case.execute(DecryptCommand(**_crypto_fields(dto), caller=current_username()))
     return success({"data": b64url_encode(result.data)})

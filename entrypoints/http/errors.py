@@ -14,14 +14,30 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from domain.errors import Errors, KeyManagerError, StoreUnavailableError, ValidationError
 
+from .auth import AccessDenied, AuthenticationRequired
 from .envelope import failure
 
 log = logging.getLogger("keymanager.http")
+auth_log = logging.getLogger("keymanager.auth")
 
 BAD_REQUEST = Errors.INVALID_REQUEST.value.code
+#: The reference's auth adapter codes (mosip-api.md §1.2); our messages stay generic on purpose.
+UNAUTHENTICATED = ("KER-ATH-401", "Authentication failed")
+FORBIDDEN = ("KER-ATH-403", "Forbidden")
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(AuthenticationRequired)
+    def _unauthenticated(error: AuthenticationRequired) -> Response:
+        auth_log.info("refused (401): %s", error.reason)  # a fixed phrase, never token content
+        response = failure([UNAUTHENTICATED], 401)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="keymanager"'
+        return response
+
+    @app.errorhandler(AccessDenied)
+    def _forbidden(error: AccessDenied) -> Response:
+        return failure([FORBIDDEN], 403)
+
     @app.errorhandler(ValidationError)
     def _validation(error: ValidationError) -> Response:
         return failure([(error.code, message) for message in error.messages], 200)

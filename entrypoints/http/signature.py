@@ -18,6 +18,7 @@ from application.use_cases.sign_raw import RawSignCommand, SignRawData
 from application.use_cases.verify_jwt import JwtVerify, JwtVerifyCommand
 
 from ..containers import Container
+from .auth import current_username
 from .envelope import format_instant, format_local, request_body, success
 from .schemas import (
     JwsSignRequest,
@@ -61,7 +62,7 @@ def _signed(token: str, timestamp) -> Response:
 @inject
 def jwt_sign(use_case: JwtSign = Provide[Container.jwt_sign]) -> Response:
     dto = load_request(JwtSignRequest, request_body())
-    result = use_case.execute(JwtSignCommand(**_common(dto)))
+    result = use_case.execute(JwtSignCommand(**_common(dto), caller=current_username()))
     return _signed(result.jwt_signed_data, result.timestamp)
 
 
@@ -69,7 +70,7 @@ def jwt_sign(use_case: JwtSign = Provide[Container.jwt_sign]) -> Response:
 @inject
 def jwt_sign_v2(use_case: JwtSign = Provide[Container.jwt_sign]) -> Response:
     dto = load_request(JwtSignV2Request, request_body())
-    result = use_case.execute(JwtSignCommand(**_common(dto), **_v2(dto)))
+    result = use_case.execute(JwtSignCommand(**_common(dto), **_v2(dto), caller=current_username()))
     return _signed(result.jwt_signed_data, result.timestamp)
 
 
@@ -86,7 +87,7 @@ def _jws_fields(dto: dict[str, Any]) -> dict[str, Any]:
 @inject
 def jws_sign(use_case: JwsSign = Provide[Container.jws_sign]) -> Response:
     dto = load_request(JwsSignRequest, request_body())
-    result = use_case.execute(JwsSignCommand(**_jws_fields(dto)))
+    result = use_case.execute(JwsSignCommand(**_jws_fields(dto), caller=current_username()))
     return _signed(result.jwt_signed_data, result.timestamp)
 
 
@@ -94,7 +95,7 @@ def jws_sign(use_case: JwsSign = Provide[Container.jws_sign]) -> Response:
 @inject
 def jws_sign_v2(use_case: JwsSign = Provide[Container.jws_sign]) -> Response:
     dto = load_request(JwsSignV2Request, request_body())
-    result = use_case.execute(JwsSignCommand(**_jws_fields(dto), **_v2(dto)))
+    result = use_case.execute(JwsSignCommand(**_jws_fields(dto), **_v2(dto), caller=current_username()))
     return _signed(result.jwt_signed_data, result.timestamp)
 
 
@@ -135,6 +136,7 @@ def _raw(dto: dict[str, Any], use_case: SignRawData):
             ref_id=dto["referenceId"],
             response_encoding_format=dto["responseEncodingFormat"],
             sign_algorithm=dto["signAlgorithm"],
+            caller=current_username(),
         )
     )
 
