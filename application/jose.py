@@ -117,7 +117,9 @@ def verify_compact(token: str, public_key: Any, detached_payload: bytes | None =
     )
     try:
         key = key_class.import_key(public_key)
-        registry = jws.JWSRegistry(algorithms=algorithms)
+        # Unknown header parameters are ignored unless listed in crit (RFC 7515 §4): jwtSign/v2
+        # and jwsSign/v2 put the caller's additional headers into our own tokens.
+        registry = jws.JWSRegistry(algorithms=algorithms, strict_check_header=False)
         registry.max_header_length = MAX_HEADER_BYTES  # x5c chains exceed joserfc's 512-byte default
         registry.max_payload_length = MAX_PAYLOAD_BYTES
         jws.deserialize_compact(token, key, algorithms=algorithms, registry=registry, payload=detached_payload)

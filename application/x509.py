@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import NameOID
 
-from domain.errors import Errors, KeyManagerError
+from domain.errors import Errors, KeyManagerError, ValidationError
 
 #: Produces an RSASSA-PKCS1-v1_5 SHA-256 signature over the given bytes.
 Signer = Callable[[bytes], bytes]
@@ -43,16 +43,26 @@ class Subject:
     country: str = ""
 
     def to_name(self) -> x509.Name:
-        """RDNs in the reference's DER order C, ST, L, O, OU, CN; empty values skipped."""
+        """RDNs in the reference's DER order C, ST, L, O, OU, CN; empty values skipped.
+        A value X.509 cannot carry (country not two letters, a common name over 64
+        characters) is the caller's mistake: KER-KMS-005, not a 500."""
         parts = (
-            (NameOID.COUNTRY_NAME, self.country),
-            (NameOID.STATE_OR_PROVINCE_NAME, self.state),
-            (NameOID.LOCALITY_NAME, self.location),
-            (NameOID.ORGANIZATION_NAME, self.organization),
-            (NameOID.ORGANIZATIONAL_UNIT_NAME, self.organizational_unit),
-            (NameOID.COMMON_NAME, self.common_name),
+            (NameOID.COUNTRY_NAME, self.country, "country"),
+            (NameOID.STATE_OR_PROVINCE_NAME, self.state, "state"),
+            (NameOID.LOCALITY_NAME, self.location, "location"),
+            (NameOID.ORGANIZATION_NAME, self.organization, "organization"),
+            (NameOID.ORGANIZATIONAL_UNIT_NAME, self.organizational_unit, "organizationUnit"),
+            (NameOID.COMMON_NAME, self.common_name, "commonName"),
         )
-        return x509.Name([x509.NameAttribute(oid, value) for oid, value in parts if value])
+        attributes = []
+        for oid, value, field in parts:
+            if not value:
+                continue
+            try:
+                attributes.append(x509.NameAttribute(oid, value))
+            except ValueError:
+                raise ValidationError([f"Invalid request: {field} is not valid in a certificate subject"]) from None
+        return x509.Name(attributes)
 
     @classmethod
     def from_name(cls, name: x509.Name) -> "Subject":

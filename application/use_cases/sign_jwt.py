@@ -15,6 +15,9 @@ from ..signing_keys import SigningKeys
 from ..trust_path import own_trust_path
 
 
+_NOT_ADDITIONAL = ("kid", "b64", "crit")
+
+
 @dataclass(frozen=True)
 class JwtSignCommand:
     data_to_sign: str
@@ -85,7 +88,9 @@ class JwtSign:
         if key.alias.uni_ident:
             fields.append(("kid", kid_prefix(command.additional_headers) + key_id(key.alias.uni_ident)))
         for name, value in command.additional_headers.items():
-            if name != "kid" and name not in dict(fields):
+            # kid is a prefix (above); b64/crit would change how the token must be verified,
+            # which a JWT signed over its base64url payload cannot honour.
+            if name not in _NOT_ADDITIONAL and name not in dict(fields):
                 fields.append((name, value))
         token = jose.compact(
             jose.header_bytes(fields),
