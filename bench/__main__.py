@@ -1,4 +1,4 @@
-"""``python -m bench``: EncryptData / DecryptData against the raw primitives they are made of.
+"""``python -m bench``: EncryptData / DecryptData and jwtSign / jwtVerify against the raw primitives.
 
 One run measures, on the in-process use cases (no HTTP):
 
@@ -12,7 +12,17 @@ One run measures, on the in-process use cases (no HTTP):
   warm-up: at most 1 per warm GetCertificate (and EncryptData), 0 per warm DecryptData;
 * the raw bounds, measured directly with `cryptography`:
   decrypt = RSA-2048 OAEP-SHA256 decrypt + AES-256-GCM decrypt of 1 KiB,
-  encrypt = RSA-2048 OAEP-SHA256 encrypt + AES-256-GCM encrypt of 1 KiB;
+  encrypt = RSA-2048 OAEP-SHA256 encrypt + AES-256-GCM encrypt of 1 KiB,
+  sign / verify = RSA-2048 PKCS#1 v1.5 SHA-256 over the JWS signing input of the jwtSign rows;
+* jwtSign and jwtVerify (RS256, KERNEL/SIGN, a JSON payload of ``--size`` bytes, payload included)
+  with the in-memory store + keystore;
+* when a throwaway SoftHSM2 token can be made (softhsm2-util and the module of PKCS11_MODULE,
+  default /usr/lib/softhsm/libsofthsm2.so; in a temporary directory, through SOFTHSM2_CONF), with
+  the in-memory store + the PKCS#11 keystore on that token: jwtSign / jwtVerify (KERNEL/SIGN in
+  the token), DecryptData warm, DecryptData cold (the unwrapped-key cache cleared before every
+  call, so the base key is unwrapped with the REGISTRATION master key in the token), and the
+  token's own RSA-2048 private-operation rate (CKM_RSA_X_509 on a 256-byte block with that master
+  key, through python-pkcs11) as the bound of the cold path;
 
 and prints ops/s and the ratio use case / raw, with the machine description.
 Each figure is the best of ``--rounds`` rounds of about ``--seconds`` seconds; rounds of the
@@ -24,6 +34,9 @@ import argparse
 import json
 import os
 import platform
+import secrets
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +44,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 import cryptography
@@ -44,6 +57,10 @@ from application.use_cases.decrypt_data import DecryptCommand
 from application.use_cases.encrypt_data import EncryptCommand
 from application.use_cases.generate_master_key import GenerateMasterKeyCommand
 from application.use_cases.get_certificate import GetCertificateCommand
+from application.use_cases.sign_jwt import JwtSignCommand
+from application.use_cases.verify_jwt import JwtVerifyCommand
+from domain.codec import b64url_decode, b64url_encode
+from domain.keys import KeyTuple
 from entrypoints.containers import Container, build_container
 from entrypoints.settings import Settings
 
@@ -56,6 +73,10 @@ DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_ROUND_TRIPS = {"GetCertificate warm": 1, "EncryptData": 1, "DecryptData warm": 0}
 #: Warm calls of the strict round-trip check.
 PROBE_CALLS = 50
+#: The key jwtSign uses without an application id, and the one the bench makes for it.
+SIGN_TUPLE = ("KERNEL", "SIGN")
+PKCS11_MODULE_VARIABLE = "PKCS11_MODULE"
+DEFAULT_PKCS11_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 
 
 @dataclass
@@ -74,6 +95,8 @@ class Operation:
     call: Callable[[], object]
     #: reads a round-trip counter (PostgreSQL rows), sampled around each timed round
     counter: Callable[[], int] | None = None
+    #: the raw row this one is compared with
+    bound: str | None = None
 
 
 @dataclass
@@ -139,22 +162,28 @@ def machine() -> dict[str, object]:
     }
 
 
-LABELS = {"memory": "memory", "sqlite": "SQLite+PKCS#12", "postgres": "PostgreSQL+PKCS#12"}
+LABELS = {"memory": "memory", "sqlite": "SQLite+PKCS#12", "postgres": "PostgreSQL+PKCS#12",
+          "pkcs11": "memory+PKCS#11 SoftHSM2"}
 
 
-def make_container(kind: str, directory: Path, db_url: str | None = None) -> Container:
+def make_container(kind: str, directory: Path, db_url: str | None = None,
+                   token: dict[str, str] | None = None) -> Container:
     if kind == "memory":
         settings = Settings(data_dir=directory, store="memory", keystore="memory")
     elif kind == "sqlite":
         settings = Settings(data_dir=directory, store="sqlite", keystore="pkcs12", keystore_password="bench-password")
+    elif kind == "pkcs11":
+        assert token is not None
+        settings = Settings(data_dir=directory, store="memory", keystore="pkcs11", pkcs11_module=token["module"],
+                            pkcs11_token_label=token["label"], pkcs11_pin=token["pin"])
     else:
         settings = Settings(
             data_dir=directory, store="postgres", db_url=db_url, keystore="pkcs12", keystore_password="bench-password"
         )
     container = build_container(settings)
     generate = container.generate_master_key()
-    for app in ("ROOT", APP):
-        generate.execute(GenerateMasterKeyCommand(app_id=app))
+    for app, ref in (("ROOT", ""), (APP, ""), SIGN_TUPLE):
+        generate.execute(GenerateMasterKeyCommand(app_id=app, ref_id=ref))
     return container
 
 
@@ -174,11 +203,134 @@ def use_case_operations(container: Container, kind: str, payload: bytes) -> dict
     database = container.database() if kind == "postgres" else None
     counter = (lambda: database.round_trips) if database is not None else None
     label = LABELS[kind]
-    return {
+    operations = {
         f"GetCertificate warm ({label})": Operation(lambda: get_certificate.execute(certificate_command), counter),
-        f"EncryptData ({label})": Operation(lambda: encrypt.execute(encrypt_command), counter),
-        f"DecryptData warm ({label})": Operation(lambda: decrypt.execute(decrypt_command), counter),
+        f"EncryptData ({label})": Operation(lambda: encrypt.execute(encrypt_command), counter, "raw encrypt"),
+        f"DecryptData warm ({label})": Operation(lambda: decrypt.execute(decrypt_command), counter, "raw decrypt"),
     }
+    if kind == "pkcs11":  # only the decryption rows; and the cold path, through the token
+        del operations[f"GetCertificate warm ({label})"], operations[f"EncryptData ({label})"]
+        key_cache = container.key_cache()
+
+        def cold_decrypt() -> object:
+            key_cache.clear()  # the base key is unwrapped again: an RSA private operation in the token
+            return decrypt.execute(decrypt_command)
+
+        key_cache.clear()
+        if cold_decrypt().data != payload or len(key_cache) != 1:
+            raise SystemExit("cold DecryptData did not unwrap the base key again")
+        operations[f"DecryptData cold ({label})"] = Operation(cold_decrypt, None, TOKEN_RAW)
+    return operations
+
+
+def json_document(size: int) -> bytes:
+    """A JSON object of exactly ``size`` bytes (at least the bare skeleton)."""
+    head, tail = b'{"iss":"bench","sub":"jwt","data":"', b'"}'
+    return head + b"x" * max(0, size - len(head) - len(tail)) + tail
+
+
+def jwt_operations(container: Container, kind: str, document: bytes) -> tuple[dict[str, Operation], bytes]:
+    """jwtSign / jwtVerify (RS256) with KERNEL/SIGN, and the JWS signing input they produce."""
+    sign, verify = container.jwt_sign(), container.jwt_verify()
+    sign_command = JwtSignCommand(data_to_sign=b64url_encode(document), include_payload=True)
+    token = sign.execute(sign_command).jwt_signed_data
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    if header.get("alg") != "RS256":
+        raise SystemExit(f"jwtSign with {SIGN_TUPLE} signed {header.get('alg')}, not RS256")
+    verify_command = JwtVerifyCommand(jwt_signature_data=token, app_id=SIGN_TUPLE[0], ref_id=SIGN_TUPLE[1])
+    if not verify.execute(verify_command).signature_valid:
+        raise SystemExit("jwtVerify did not accept the token jwtSign made")
+    label = LABELS[kind]
+    return {
+        f"jwtSign RS256 ({label})": Operation(lambda: sign.execute(sign_command), bound="raw sign"),
+        f"jwtVerify RS256 ({label})": Operation(lambda: verify.execute(verify_command), bound="raw verify"),
+    }, token.rsplit(".", 1)[0].encode("ascii")
+
+
+def raw_signature_operations(signing_input: bytes) -> dict[str, Operation]:
+    """RSA-2048 PKCS#1 v1.5 SHA-256 sign and verify of the same bytes jwtSign signs."""
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_key = private_key.public_key()
+    signature = private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+
+    def raw_verify() -> None:
+        public_key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+
+    raw_verify()
+    return {
+        "raw sign": Operation(lambda: private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())),
+        "raw verify": Operation(raw_verify),
+    }
+
+
+TOKEN_RAW = "token RSA-2048 private op (CKM_RSA_X_509)"
+
+
+def token_operations(container: Container, token: dict[str, str]) -> dict[str, Operation]:
+    """The token's raw RSA-2048 private operation, through python-pkcs11 directly: CKM_RSA_X_509
+    on a 256-byte block (< n) with the REGISTRATION master key, the key the cold path uses. It
+    holds the module's process-wide lock as every caller must (adapters/pkcs11/keystore.py)."""
+    import pkcs11
+    from pkcs11 import Attribute, Mechanism, ObjectClass
+    from pkcs11 import exceptions as p11
+
+    from adapters.pkcs11.keystore import library_lock
+
+    with container.uow_factory()() as uow:
+        (master,) = uow.keys.aliases_for(KeyTuple(APP))
+    lock = library_lock(token["module"])
+    with lock:
+        slot_token = pkcs11.lib(token["module"]).get_token(token_label=token["label"])
+        try:
+            session = slot_token.open(user_pin=token["pin"])
+        except p11.UserAlreadyLoggedIn:  # the keystore logged this process in already
+            session = slot_token.open()
+        key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=master.alias.encode())
+        modulus = int.from_bytes(bytes(key[Attribute.MODULUS]), "big")
+    block = (int.from_bytes(os.urandom(256), "big") % modulus).to_bytes(256, "big")
+
+    def raw_private_operation() -> bytes:
+        with lock:
+            return key.decrypt(block, mechanism=Mechanism.RSA_X_509)
+
+    raw_private_operation()
+    # The session stays open: closing a session that logged in would log the keystore out.
+    return {TOKEN_RAW: Operation(raw_private_operation)}
+
+
+@contextmanager
+def throwaway_softhsm(directory: Path) -> Iterator[dict[str, str] | None]:
+    """A new SoftHSM2 token in ``directory`` (SOFTHSM2_CONF points at it for this process), or
+    None with a printed note when SoftHSM2 is not installed or the token cannot be made."""
+    module = os.environ.get(PKCS11_MODULE_VARIABLE, "").strip() or DEFAULT_PKCS11_MODULE
+    if not Path(module).exists() or shutil.which("softhsm2-util") is None:
+        print(f"note: SoftHSM2 not available (module {module}, softhsm2-util); the PKCS#11 rows are skipped.",
+              file=sys.stderr)
+        yield None
+        return
+    (directory / "tokens").mkdir(parents=True)
+    conf = directory / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\n"
+                    "log.level = ERROR\nslots.removable = false\n")
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)  # read when the module is first initialised in this process
+    label, pin = f"km-bench-{secrets.token_hex(4)}", secrets.token_hex(8)
+    try:
+        try:
+            subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin,
+                            "--so-pin", secrets.token_hex(8)], check=True, capture_output=True, timeout=60)
+            version = subprocess.run(["softhsm2-util", "--version"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as error:
+            print(f"note: no SoftHSM2 token could be made ({type(error).__name__}); the PKCS#11 rows are skipped.",
+                  file=sys.stderr)
+            yield None
+            return
+        yield {"module": module, "label": label, "pin": pin, "softhsm": version.stdout.strip()}
+    finally:
+        if previous is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = previous
 
 
 def probe_round_trips(operations: dict[str, Operation], calls: int = PROBE_CALLS) -> dict[str, dict[str, object]]:
@@ -253,16 +405,30 @@ def raw_operations(payload: bytes) -> dict[str, Operation]:
 
 def run(seconds: float, rounds: int, size: int) -> dict[str, object]:
     payload = os.urandom(size)
+    document = json_document(size)
     admin_url = postgres_admin_url()
+    pkcs11_info: dict[str, Any] = {"measured": False}
     with tempfile.TemporaryDirectory(prefix="keymanager-bench-") as temporary, \
-            throwaway_postgres(admin_url) as postgres_url:
+            throwaway_postgres(admin_url) as postgres_url, \
+            throwaway_softhsm(Path(temporary) / "softhsm") as token:
         operations = raw_operations(payload)
-        operations.update(use_case_operations(make_container("memory", Path(temporary) / "memory"), "memory", payload))
+        memory = make_container("memory", Path(temporary) / "memory")
+        operations.update(use_case_operations(memory, "memory", payload))
         operations.update(use_case_operations(make_container("sqlite", Path(temporary) / "sqlite"), "sqlite", payload))
         postgres = None
         if postgres_url is not None:
             postgres = make_container("postgres", Path(temporary) / "postgres", postgres_url)
             operations.update(use_case_operations(postgres, "postgres", payload))
+        jwt_memory, signing_input = jwt_operations(memory, "memory", document)
+        operations.update(raw_signature_operations(signing_input))
+        operations.update(jwt_memory)
+        if token is not None:
+            hsm = make_container("pkcs11", Path(temporary) / "pkcs11", token=token)
+            operations.update(jwt_operations(hsm, "pkcs11", document)[0])
+            operations.update(token_operations(hsm, token))
+            operations.update(use_case_operations(hsm, "pkcs11", payload))
+            pkcs11_info = {"measured": True, "module": token["module"], "softhsm": token["softhsm"],
+                           "python_pkcs11": _version("python-pkcs11")}
         try:
             probes = probe_round_trips(operations)
             figures = measure_all(operations, seconds, rounds)
@@ -271,22 +437,24 @@ def run(seconds: float, rounds: int, size: int) -> dict[str, object]:
                 postgres.database().close()  # before the database is dropped
     rows = []
     for name, figure in figures.items():
-        bound = "raw decrypt" if name.startswith("DecryptData") else "raw encrypt" if name.startswith("EncryptData") else None
+        bound = operations[name].bound
         row = Row(name, figure.ops_per_second, bound,
                   figure.ops_per_second / figures[bound].ops_per_second if bound else None)
         if operations[name].counter is not None:
             row.calls, row.round_trips = figure.calls, figure.round_trips
             row.round_trips_per_call = figure.round_trips / figure.calls
         rows.append(row)
-    decrypt_ratios = [row.ratio for row in rows if row.name.startswith("DecryptData") and row.ratio is not None]
+    decrypt_ratios = [row.ratio for row in rows if row.name.startswith("DecryptData warm") and row.ratio is not None]
     return {
         "command": " ".join(["python -m bench", *sys.argv[1:]]),
         "payload_bytes": size,
+        "jwt_payload": f"JSON object of {len(document)} bytes",
         "seconds_per_round": seconds,
         "rounds": rounds,
         "machine": machine(),
         "postgres": {"measured": postgres_url is not None,
                      "server": admin_url.rsplit("@", 1)[-1].rsplit("/", 1)[0]},
+        "pkcs11": pkcs11_info,
         "rows": [asdict(row) for row in rows],
         "target_decrypt_ratio": TARGET_DECRYPT_RATIO,
         "decrypt_target_met": all(ratio >= TARGET_DECRYPT_RATIO for ratio in decrypt_ratios),
@@ -330,6 +498,16 @@ def render(result: dict[str, object]) -> str:
         )
     else:
         trips_note = "PostgreSQL not reachable: its rows were skipped."
+    pkcs11_info = result["pkcs11"]
+    assert isinstance(pkcs11_info, dict)
+    if pkcs11_info["measured"]:
+        pkcs11_note = (
+            f"PKCS#11: a throwaway SoftHSM2 token ({pkcs11_info['softhsm']}, {pkcs11_info['module']}; "
+            f"python-pkcs11 {pkcs11_info['python_pkcs11']}), in-memory store; calls into the module are "
+            "serialised per process. DecryptData cold clears the unwrapped-key cache before every call."
+        )
+    else:
+        pkcs11_note = "PKCS#11: no SoftHSM2 token could be made: its rows were skipped."
     lines += [
         "",
         f"Machine: {info['platform']}; CPU {info['cpu']}; {info['cores']} cores ({info['usable_cores']} usable); "
@@ -338,8 +516,20 @@ def render(result: dict[str, object]) -> str:
         f"DecryptData target ≥ {result['target_decrypt_ratio']} of raw: "
         f"{'met' if result['decrypt_target_met'] else 'NOT met'}.",
         trips_note,
+        f"jwtSign / jwtVerify: RS256 with KERNEL/SIGN over a {result['jwt_payload']}, payload included; "
+        "raw sign / verify: RSA-2048 PKCS#1 v1.5 SHA-256 over the same signing input.",
+        pkcs11_note,
     ]
     return "\n".join(lines)
+
+
+def _version(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,8 +4,9 @@ Object conventions follow the reference's SunPKCS11 tokens, so a token written
 by the reference can be read: the private key carries CKA_ID = alias; the
 certificate object carries CKA_LABEL = CKA_ID = alias; AES keys CKA_LABEL = alias.
 Private keys are generated inside the token, sensitive and never extractable;
-no public-key object is kept (the public key is read from the private key's
-modulus and exponent).
+no public-key object is kept for RSA keys (the public key is read from the
+private key's modulus and exponent); an EC key keeps its token public-key object
+(same CKA_ID), since an EC private key object does not carry the point.
 
 Sessions: the user logs in once per process, on a session kept only for that
 (PKCS#11 login belongs to the process, and python-pkcs11 closes a session that
@@ -390,6 +391,8 @@ class Pkcs11Keystore:
     def decrypt(self, alias: str, ciphertext: bytes) -> bytes:
         def run(session: Any) -> bytes:
             key = self._private_key(session, alias)
+            if key.key_type != KeyType.RSA:  # an EC key has no CKA_MODULUS (AttributeTypeInvalid)
+                raise PrivateKeyOperationError("not an RSA key")
             modulus = bytes(key[Attribute.MODULUS])
             # RSADP accepts 0 <= c < n only; the token reports a block >= n (anyone can send one
             # to /decrypt) as CKR_GENERAL_ERROR, which would otherwise re-initialise the library.

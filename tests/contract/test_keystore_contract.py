@@ -10,13 +10,20 @@ import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
 from adapters.memory.keystore import MemoryKeystore
 from adapters.pkcs12.keystore import Pkcs12Keystore
 from application.crypto import OAEP_SHA256, generate_rsa_key
-from application.ports.keystore import Keystore, KeystoreError, PrivateKeyOperationError
+from application.ports.keystore import (
+    KeyAlgorithm,
+    Keystore,
+    KeystoreError,
+    PrivateKeyOperationError,
+    SignatureScheme,
+)
 
 ALIAS = "5b0d1e5c-8c3a-4a8e-9d3e-2f1a6c7b8d90"
 OTHER = "0f6c2d1e-1111-4a8e-9d3e-2f1a6c7b8d91"
@@ -64,7 +71,7 @@ def public_key(spki: bytes) -> rsa.RSAPublicKey:
 
 
 def certificate_for(spki: bytes, common_name: str = "test") -> bytes:
-    """A certificate of the keystore's public key, issued by a throw-away CA key."""
+    """A certificate of the keystore's public key (RSA or EC), issued by a throw-away CA key."""
     issuer_key = generate_rsa_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -72,7 +79,7 @@ def certificate_for(spki: bytes, common_name: str = "test") -> bytes:
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
-        .public_key(public_key(spki))
+        .public_key(serialization.load_der_public_key(spki))
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
         .not_valid_after(now + datetime.timedelta(days=365))
@@ -226,3 +233,195 @@ def _spki_of_new_key() -> bytes:
     return generate_rsa_key().public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+
+
+# -- EC keys and the signature schemes ------------------------------------------------------------
+
+#: KeyAlgorithm -> the curve its SubjectPublicKeyInfo must name.
+EC_CURVES = {KeyAlgorithm.EC_P256: ec.SECP256R1, KeyAlgorithm.EC_SECP256K1: ec.SECP256K1}
+ec_algorithms = pytest.mark.parametrize("algorithm", list(EC_CURVES), ids=[a.value for a in EC_CURVES])
+PSS_SHA256_SALT_32 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+
+def ec_public_key(spki: bytes, algorithm: KeyAlgorithm) -> ec.EllipticCurvePublicKey:
+    key = serialization.load_der_public_key(spki)
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    assert isinstance(key.curve, EC_CURVES[algorithm])
+    return key
+
+
+def _spki_of_new_ec_key(algorithm: KeyAlgorithm) -> bytes:
+    return ec.generate_private_key(EC_CURVES[algorithm]()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+@ec_algorithms
+def test_generate_ec_returns_spki_on_the_curve(keystore: Keystore, algorithm: KeyAlgorithm) -> None:
+    spki = keystore.generate_key_pair(ALIAS, algorithm)
+    key = ec_public_key(spki, algorithm)
+    assert key.key_size == 256
+    # The SPKI is the canonical (named-curve, uncompressed point) encoding `cryptography` makes.
+    assert key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == spki
+    other = keystore.generate_key_pair(OTHER, algorithm)
+    assert other != spki
+    assert sorted(keystore.aliases()) == sorted([ALIAS, OTHER])
+
+
+def test_rsa_and_ec_keys_live_side_by_side(keystore: Keystore) -> None:
+    rsa_key = public_key(keystore.generate_key_pair(ALIAS, KeyAlgorithm.RSA_2048))
+    ec_key = ec_public_key(keystore.generate_key_pair(OTHER, KeyAlgorithm.EC_P256), KeyAlgorithm.EC_P256)
+    assert sorted(keystore.aliases()) == sorted([ALIAS, OTHER])
+    assert keystore.decrypt(ALIAS, rsa_key.encrypt(b"rsa", OAEP_SHA256)) == b"rsa"
+    ec_key.verify(keystore.sign(OTHER, b"ec", SignatureScheme.ECDSA_SHA256), b"ec", ec.ECDSA(hashes.SHA256()))
+
+
+@ec_algorithms
+def test_ecdsa_sha256_signature_is_der_and_verifies(keystore: Keystore, algorithm: KeyAlgorithm) -> None:
+    key = ec_public_key(keystore.generate_key_pair(ALIAS, algorithm), algorithm)
+    for data in (b"to be signed", b"", bytes(range(256)) * 40):
+        signature = keystore.sign(ALIAS, data, SignatureScheme.ECDSA_SHA256)
+        r, s = decode_dss_signature(signature)  # DER SEQUENCE { r, s }, not raw r || s
+        assert 0 < r < 2**256 and 0 < s < 2**256
+        key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
+        with pytest.raises(InvalidSignature):
+            key.verify(signature, data + b"x", ec.ECDSA(hashes.SHA256()))
+    # ECDSA is randomised (or deterministic per RFC 6979): either way both signatures verify.
+    again = keystore.sign(ALIAS, b"to be signed", SignatureScheme.ECDSA_SHA256)
+    key.verify(again, b"to be signed", ec.ECDSA(hashes.SHA256()))
+
+
+def test_ecdsa_signature_is_made_with_the_alias_key(keystore: Keystore) -> None:
+    keystore.generate_key_pair(ALIAS, KeyAlgorithm.EC_P256)
+    other = ec_public_key(keystore.generate_key_pair(OTHER, KeyAlgorithm.EC_P256), KeyAlgorithm.EC_P256)
+    with pytest.raises(InvalidSignature):
+        other.verify(keystore.sign(ALIAS, b"data", SignatureScheme.ECDSA_SHA256), b"data", ec.ECDSA(hashes.SHA256()))
+
+
+def test_rsa_pss_sha256_verifies_with_mgf1_sha256_salt_32(keystore: Keystore) -> None:
+    key = public_key(keystore.generate_key_pair(ALIAS))
+    signature = keystore.sign(ALIAS, b"to be signed", SignatureScheme.RSA_PSS_SHA256)
+    assert len(signature) == 256
+    key.verify(signature, b"to be signed", PSS_SHA256_SALT_32, hashes.SHA256())
+    with pytest.raises(InvalidSignature):
+        key.verify(signature, b"something else", PSS_SHA256_SALT_32, hashes.SHA256())
+    # Not a PKCS#1 v1.5 signature, and not one with another salt length.
+    with pytest.raises(InvalidSignature):
+        key.verify(signature, b"to be signed", padding.PKCS1v15(), hashes.SHA256())
+    with pytest.raises(InvalidSignature):
+        key.verify(signature, b"to be signed", padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=20),
+                   hashes.SHA256())
+    # A random salt: signing twice gives two different signatures, both valid.
+    again = keystore.sign(ALIAS, b"to be signed", SignatureScheme.RSA_PSS_SHA256)
+    assert again != signature
+    key.verify(again, b"to be signed", PSS_SHA256_SALT_32, hashes.SHA256())
+
+
+def test_default_scheme_is_pkcs1_sha256(keystore: Keystore) -> None:
+    key = public_key(keystore.generate_key_pair(ALIAS))
+    explicit = keystore.sign(ALIAS, b"data", SignatureScheme.RSA_PKCS1_SHA256)
+    assert keystore.sign(ALIAS, b"data") == explicit  # PKCS#1 v1.5 is deterministic
+    key.verify(explicit, b"data", padding.PKCS1v15(), hashes.SHA256())
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "scheme"),
+    [
+        (KeyAlgorithm.RSA_2048, SignatureScheme.ECDSA_SHA256),
+        (KeyAlgorithm.RSA_2048, SignatureScheme.ED25519),
+        (KeyAlgorithm.EC_P256, SignatureScheme.RSA_PKCS1_SHA256),
+        (KeyAlgorithm.EC_P256, SignatureScheme.RSA_PSS_SHA256),
+        (KeyAlgorithm.EC_P256, SignatureScheme.ED25519),
+        (KeyAlgorithm.EC_SECP256K1, SignatureScheme.RSA_PKCS1_SHA256),
+        (KeyAlgorithm.EC_SECP256K1, SignatureScheme.RSA_PSS_SHA256),
+    ],
+    ids=lambda value: value.value,
+)
+def test_scheme_that_does_not_fit_the_key_raises(
+    keystore: Keystore, algorithm: KeyAlgorithm, scheme: SignatureScheme
+) -> None:
+    keystore.generate_key_pair(ALIAS, algorithm)
+    with pytest.raises(PrivateKeyOperationError):
+        keystore.sign(ALIAS, b"data", scheme)
+    # A refused scheme is a failure of that request only: the key still signs with its own scheme.
+    own = SignatureScheme.RSA_PKCS1_SHA256 if algorithm is KeyAlgorithm.RSA_2048 else SignatureScheme.ECDSA_SHA256
+    assert keystore.sign(ALIAS, b"data", own)
+    assert keystore.aliases() == [ALIAS]
+
+
+@ec_algorithms
+def test_decrypt_with_an_ec_key_raises(keystore: Keystore, algorithm: KeyAlgorithm) -> None:
+    key = ec_public_key(keystore.generate_key_pair(ALIAS, algorithm), algorithm)
+    for block in (b"\x01" * 256, b"\x00" * 32, b""):
+        with pytest.raises(PrivateKeyOperationError):
+            keystore.decrypt(ALIAS, block)
+    key.verify(keystore.sign(ALIAS, b"data", SignatureScheme.ECDSA_SHA256), b"data", ec.ECDSA(hashes.SHA256()))
+
+
+@ec_algorithms
+def test_certificate_of_an_ec_key_is_stored_and_replaced(keystore: Keystore, algorithm: KeyAlgorithm) -> None:
+    spki = keystore.generate_key_pair(ALIAS, algorithm)
+    first = certificate_for(spki, "first")
+    keystore.store_certificate(ALIAS, first)
+    assert keystore.certificate(ALIAS) == first
+    second = certificate_for(spki, "second")
+    keystore.store_certificate(ALIAS, second)
+    assert keystore.certificate(ALIAS) == second
+    key = ec_public_key(spki, algorithm)
+    key.verify(keystore.sign(ALIAS, b"kept", SignatureScheme.ECDSA_SHA256), b"kept", ec.ECDSA(hashes.SHA256()))
+
+
+@ec_algorithms
+@pytest.mark.parametrize("stranger", ["same-curve", "other-curve", "rsa"])
+def test_certificate_for_another_key_is_rejected_for_an_ec_key(
+    keystore: Keystore, algorithm: KeyAlgorithm, stranger: str
+) -> None:
+    keystore.generate_key_pair(ALIAS, algorithm)
+    if stranger == "same-curve":
+        spki = _spki_of_new_ec_key(algorithm)
+    elif stranger == "other-curve":
+        spki = _spki_of_new_ec_key(next(a for a in EC_CURVES if a is not algorithm))
+    else:
+        spki = _spki_of_new_key()
+    with pytest.raises(KeystoreError):
+        keystore.store_certificate(ALIAS, certificate_for(spki))
+    assert keystore.certificate(ALIAS) is None
+
+
+def test_certificate_of_an_ec_key_is_rejected_for_an_rsa_key(keystore: Keystore) -> None:
+    keystore.generate_key_pair(ALIAS)
+    with pytest.raises(KeystoreError):
+        keystore.store_certificate(ALIAS, certificate_for(_spki_of_new_ec_key(KeyAlgorithm.EC_P256)))
+    assert keystore.certificate(ALIAS) is None
+
+
+@ec_algorithms
+def test_delete_removes_an_ec_key_and_its_certificate(keystore: Keystore, algorithm: KeyAlgorithm) -> None:
+    spki = keystore.generate_key_pair(ALIAS, algorithm)
+    keystore.store_certificate(ALIAS, certificate_for(spki))
+    keystore.generate_key_pair(OTHER, algorithm)
+    keystore.delete(ALIAS)
+    assert keystore.aliases() == [OTHER]
+    assert keystore.certificate(ALIAS) is None
+    with pytest.raises(KeystoreError):
+        keystore.sign(ALIAS, b"data", SignatureScheme.ECDSA_SHA256)
+    keystore.delete(ALIAS)  # absent: no error
+    # Nothing of the old key is left under the alias (a PKCS#11 token keeps an EC public-key
+    # object beside the private key): a new key there reports and uses its own public key.
+    fresh = keystore.generate_key_pair(ALIAS, algorithm)
+    assert fresh != spki
+    key = ec_public_key(fresh, algorithm)
+    key.verify(keystore.sign(ALIAS, b"new", SignatureScheme.ECDSA_SHA256), b"new", ec.ECDSA(hashes.SHA256()))
+    keystore.store_certificate(ALIAS, certificate_for(fresh))
+    with pytest.raises(KeystoreError):
+        keystore.store_certificate(ALIAS, certificate_for(spki))  # the deleted key's certificate
+
+
+@ec_algorithms
+def test_duplicate_ec_generate_raises_and_keeps_first_key(keystore: Keystore, algorithm: KeyAlgorithm) -> None:
+    key = ec_public_key(keystore.generate_key_pair(ALIAS, algorithm), algorithm)
+    for again in (algorithm, KeyAlgorithm.RSA_2048):
+        with pytest.raises(KeystoreError):
+            keystore.generate_key_pair(ALIAS, again)
+    key.verify(keystore.sign(ALIAS, b"first", SignatureScheme.ECDSA_SHA256), b"first", ec.ECDSA(hashes.SHA256()))
+    assert keystore.aliases() == [ALIAS]

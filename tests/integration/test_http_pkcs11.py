@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -17,12 +18,15 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pkcs11
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from pkcs11 import Attribute, ObjectClass
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
+from pkcs11 import Attribute, KeyType, ObjectClass
 from pkcs11 import exceptions as p11
+from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
 from domain.keys import KeyTuple
 from entrypoints.containers import Container
@@ -37,9 +41,13 @@ PLAINTEXT = b'{"packet":"registration","seq":42}' + bytes(range(256))
 VER_R2 = b"VER_R2"
 SPLITTER = b"#KEY_SPLITTER#"
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. 'pkcs11._pkcs11.OperationContext.__del__':pytest.PytestUnraisableExceptionWarning"
-)
+pytestmark = [
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. 'pkcs11._pkcs11.OperationContext.__del__':pytest.PytestUnraisableExceptionWarning"
+    ),
+    # joserfc (the service's verifier) warns that "EdDSA" is superseded by "Ed25519"; MOSIP uses "EdDSA".
+    pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning"),
+]
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -338,3 +346,197 @@ def test_server_process_with_pkcs11_forked_workers_and_restart(softhsm_token, tm
         output = server.output()
         assert token["pin"] not in output
         assert "Traceback" not in output
+
+
+# -- signing keys and JWT/JWS signatures with the token ---------------------------------------------
+
+P256, K1, ED = "EC_SECP256R1_SIGN", "EC_SECP256K1_SIGN", "ED25519_SIGN"
+#: referenceId -> (the JWT algorithm jwtSign uses, the curve of an EC key held in the token)
+SIGN_KEYS = {P256: ("ES256", "secp256r1"), K1: ("ES256K", "secp256k1"), ED: ("EdDSA", None)}
+JWT_PAYLOAD = b'{"iss":"pkcs11-test","n":42,"text":"caf\xc3\xa9"}'
+PSS_SHA256 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+
+
+def token_objects(token: dict[str, str], alias: str) -> dict[str, list[dict[str, Any]]]:
+    """Every private-key, public-key, secret-key and certificate object with CKA_ID = alias,
+    as the token describes them, read through a session of our own."""
+    slot_token = pkcs11.lib(token["module"]).get_token(token_label=token["label"])
+    try:
+        session = slot_token.open(user_pin=token["pin"])
+    except p11.UserAlreadyLoggedIn:  # login is per process: the keystore logged in already
+        session = slot_token.open()
+    keep_open = session.user_type != pkcs11.UserType.NOBODY  # closing it would log the process out
+    try:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name, cls in (("private", ObjectClass.PRIVATE_KEY), ("public", ObjectClass.PUBLIC_KEY),
+                          ("secret", ObjectClass.SECRET_KEY), ("certificate", ObjectClass.CERTIFICATE)):
+            found[name] = []
+            for obj in session.get_objects({Attribute.CLASS: cls, Attribute.ID: alias.encode()}):
+                described: dict[str, Any] = {"token": obj[Attribute.TOKEN]}
+                if cls == ObjectClass.PRIVATE_KEY:
+                    described.update(
+                        key_type=obj[Attribute.KEY_TYPE], ec_params=bytes(obj[Attribute.EC_PARAMS]),
+                        sensitive=obj[Attribute.SENSITIVE], extractable=obj[Attribute.EXTRACTABLE],
+                        always_sensitive=obj[Attribute.ALWAYS_SENSITIVE],
+                        never_extractable=obj[Attribute.NEVER_EXTRACTABLE],
+                    )
+                    try:
+                        obj[Attribute.VALUE]
+                        described["value_readable"] = True
+                    except p11.AttributeSensitive:
+                        described["value_readable"] = False
+                elif cls == ObjectClass.PUBLIC_KEY:
+                    described["spki"] = serialization.load_der_public_key(encode_ec_public_key(obj)).public_bytes(
+                        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+                found[name].append(described)
+        return found
+    finally:
+        if not keep_open:
+            session.close()
+
+
+def key_store_rows(settings: Settings) -> dict[str, str]:
+    """id -> master_key of the database's key_store table."""
+    connection = sqlite3.connect(settings.sqlite_path)
+    try:
+        return dict(connection.execute("SELECT id, master_key FROM key_store"))
+    finally:
+        connection.close()
+
+
+def generate_sign_key(client, ref: str) -> x509.Certificate:
+    response = ok(client.post(f"{API}/generateECSignKey/CERTIFICATE",
+                              json=wrap({"applicationId": APP, "referenceId": ref, "force": False})))
+    assert response["certSignRequest"] is None
+    return x509.load_pem_x509_certificate(response["certificate"].encode("ascii"))
+
+
+def spki_of(certificate: x509.Certificate) -> bytes:
+    return certificate.public_key().public_bytes(serialization.Encoding.DER,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def sign_request(app: str | None, ref: str | None, **flags: Any) -> dict[str, Any]:
+    return {"dataToSign": b64url(JWT_PAYLOAD), "applicationId": app, "referenceId": ref, **flags}
+
+
+def jwt_verify(client, token: str, **extra: Any) -> bool:
+    response = ok(client.post(f"{API}/jwtVerify", json=wrap({"jwtSignatureData": token, **extra})))
+    return response["signatureValid"]
+
+
+def tampered(token: str) -> str:
+    header, payload, signature = token.split(".")
+    raw = bytearray(b64url_decode(signature))
+    raw[len(raw) // 2] ^= 0x01
+    return f"{header}.{payload}.{b64url(bytes(raw))}"
+
+
+def pyjwt_verify(token: str, public_key: Any, algorithm: str) -> bytes:
+    """The payload, verified by PyJWT with ``algorithm`` as the only algorithm allowed."""
+    return jwt.api_jws.PyJWS().decode(token, key=public_key, algorithms=[algorithm])
+
+
+def assert_jwt_signs(client, ref: str, issued: x509.Certificate) -> None:
+    """jwtSign with the key of (APP, ref): /jwtVerify and PyJWT both accept it; tampered, neither."""
+    algorithm, _ = SIGN_KEYS[ref]
+    token = ok(client.post(f"{API}/jwtSign", json=wrap(sign_request(APP, ref, includePayload=True))))["jwtSignedData"]
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    assert header["alg"] == algorithm
+    assert b64url_decode(token.split(".")[1]) == JWT_PAYLOAD
+    assert pyjwt_verify(token, issued.public_key(), algorithm) == JWT_PAYLOAD
+    assert jwt_verify(client, token, applicationId=APP, referenceId=ref)
+    assert jwt_verify(client, token, certificateData=issued.public_bytes(serialization.Encoding.PEM).decode())
+    if algorithm in ("ES256", "ES256K"):  # a JWS ECDSA signature is raw r || s, 64 bytes (not DER)
+        assert len(b64url_decode(token.split(".")[2])) == 64
+    bad = tampered(token)
+    assert not jwt_verify(client, bad, applicationId=APP, referenceId=ref)
+    with pytest.raises(jwt.InvalidSignatureError):
+        pyjwt_verify(bad, issued.public_key(), algorithm)
+
+    # Detached (the default) with the certificate in the header: /jwtVerify takes the payload as actualData.
+    detached = ok(client.post(f"{API}/jwtSign", json=wrap(sign_request(APP, ref, includeCertificate=True))))
+    detached_token = detached["jwtSignedData"]
+    assert detached_token.split(".")[1] == ""
+    assert jwt_verify(client, detached_token, actualData=b64url(JWT_PAYLOAD))
+    assert not jwt_verify(client, detached_token, actualData=b64url(JWT_PAYLOAD + b" "))
+    head, _, signature = detached_token.split(".")
+    assert pyjwt_verify(f"{head}.{b64url(JWT_PAYLOAD)}.{signature}", issued.public_key(), algorithm) == JWT_PAYLOAD
+
+
+def test_signing_keys_in_the_token_and_jwt_signatures(pkcs11_settings: Settings, softhsm_token, clock) -> None:
+    token = softhsm_token
+    container = make_container(pkcs11_settings, clock)
+    init_master_keys(container)
+    client = create_app(pkcs11_settings, container).test_client()
+    (master_alias,) = aliases_of(container, KeyTuple(APP))
+    (root_alias,) = aliases_of(container, KeyTuple("ROOT"))
+    root = x509.load_der_x509_certificate(container.keystore().certificate(root_alias))
+    master = x509.load_der_x509_certificate(container.keystore().certificate(master_alias))
+
+    certificates = {ref: generate_sign_key(client, ref) for ref in SIGN_KEYS}
+    assert {ref: generate_sign_key(client, ref) for ref in SIGN_KEYS} == certificates  # idempotent
+    rows = key_store_rows(pkcs11_settings)
+
+    for ref, (_, curve) in SIGN_KEYS.items():
+        issued = certificates[ref]
+        (alias,) = aliases_of(container, KeyTuple(APP, ref))
+        objects = token_objects(token, alias)
+        if curve is None:
+            # Ed25519: in the database, wrapped by the REGISTRATION master key (whose private key
+            # is in the token) and issued by it; nothing of it in the token.
+            assert isinstance(issued.public_key(), ed25519.Ed25519PublicKey)
+            assert objects == {"private": [], "public": [], "secret": [], "certificate": []}
+            assert alias not in container.keystore().aliases()
+            assert rows.get(alias) == master_alias
+            issued.verify_directly_issued_by(master)
+            continue
+        # EC: generated in the token, sensitive and never extractable, its public key kept as a
+        # token object with the same CKA_ID; the certificate (issued by ROOT) stored there too.
+        public = issued.public_key()
+        assert isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name == curve
+        assert objects["private"] == [{
+            "token": True, "key_type": KeyType.EC, "ec_params": encode_named_curve_parameters(curve),
+            "sensitive": True, "extractable": False, "always_sensitive": True, "never_extractable": True,
+            "value_readable": False,
+        }]
+        assert objects["public"] == [{"token": True, "spki": spki_of(issued)}]
+        assert objects["certificate"] == [{"token": True}]
+        assert container.keystore().certificate(alias) == issued.public_bytes(serialization.Encoding.DER)
+        assert alias in container.keystore().aliases()
+        assert alias not in rows  # no key_store row: the private key never left the token
+        issued.verify_directly_issued_by(root)
+
+    for ref, issued in certificates.items():
+        assert_jwt_signs(client, ref, issued)
+
+    # KERNEL/SIGN (in the token) signs jwsSign with PS256.
+    kernel = x509.load_pem_x509_certificate(certificate(client, "KERNEL", "SIGN").encode("ascii"))
+    (kernel_alias,) = aliases_of(container, KeyTuple("KERNEL", "SIGN"))
+    assert_in_token(token, kernel_alias, kernel.public_bytes(serialization.Encoding.PEM).decode("ascii"))
+    jws = ok(client.post(f"{API}/jwsSign", json=wrap(sign_request(
+        None, None, signAlgorithm="PS256", b64JWSHeaderParam=True, includePayload=True, validateJson=True))))
+    jws_token = jws["jwtSignedData"]
+    assert json.loads(b64url_decode(jws_token.split(".")[0]))["alg"] == "PS256"
+    assert pyjwt_verify(jws_token, kernel.public_key(), "PS256") == JWT_PAYLOAD
+    head, payload_segment, signature = jws_token.split(".")
+    kernel.public_key().verify(b64url_decode(signature), f"{head}.{payload_segment}".encode(), PSS_SHA256,
+                               hashes.SHA256())
+    assert jwt_verify(client, jws_token, applicationId="KERNEL", referenceId="SIGN")
+    assert not jwt_verify(client, tampered(jws_token), applicationId="KERNEL", referenceId="SIGN")
+    with pytest.raises(jwt.InvalidSignatureError):
+        pyjwt_verify(tampered(jws_token), kernel.public_key(), "PS256")
+    # The default jwsSign (RFC 7797 b64=false, detached): the signature covers the raw payload.
+    unencoded = ok(client.post(f"{API}/jwsSign", json=wrap(sign_request(None, None))))["jwtSignedData"]
+    head, empty, signature = unencoded.split(".")
+    assert empty == "" and json.loads(b64url_decode(head))["b64"] is False
+    kernel.public_key().verify(b64url_decode(signature), head.encode() + b"." + JWT_PAYLOAD, PSS_SHA256,
+                               hashes.SHA256())
+
+    # Restart: a new container and app on the same data directory and token; the same keys sign.
+    restarted = make_container(pkcs11_settings, clock)
+    init_master_keys(restarted)
+    client = create_app(pkcs11_settings, restarted).test_client()
+    assert {ref: generate_sign_key(client, ref) for ref in SIGN_KEYS} == certificates
+    for ref, issued in certificates.items():
+        assert_jwt_signs(client, ref, issued)

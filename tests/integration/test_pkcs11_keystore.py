@@ -28,14 +28,15 @@ import pkcs11
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
+from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
 from adapters.pkcs11.keystore import Pkcs11Keystore, library_lock
 from application.crypto import OAEP_SHA256, generate_rsa_key
-from application.ports.keystore import KeystoreError, PrivateKeyOperationError
+from application.ports.keystore import KeyAlgorithm, KeystoreError, PrivateKeyOperationError, SignatureScheme
 from domain.errors import KeystoreUnavailableError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -696,3 +697,115 @@ def test_several_processes_share_the_token(keystore, token, tmp_path: Path) -> N
     for alias, spki in made.items():
         assert alias in listed
         assert_works(keystore, alias, public_key(bytes.fromhex(spki)))
+
+
+# -- EC signing keys -----------------------------------------------------------------------------------
+
+EC_KEYS = {KeyAlgorithm.EC_P256: ("secp256r1", ec.SECP256R1), KeyAlgorithm.EC_SECP256K1: ("secp256k1", ec.SECP256K1)}
+ec_algorithms = pytest.mark.parametrize("algorithm", list(EC_KEYS), ids=[a.value for a in EC_KEYS])
+
+EC_SIGN_CHILD = r"""
+import os, sys
+from adapters.pkcs11.keystore import Pkcs11Keystore
+from application.ports.keystore import SignatureScheme
+keystore = Pkcs11Keystore(os.environ["PKCS11_MODULE"], os.environ["PKCS11_TOKEN_LABEL"], os.environ["PKCS11_TOKEN_PIN"])
+print(keystore.sign(sys.argv[1], sys.argv[2].encode(), SignatureScheme.ECDSA_SHA256).hex())
+"""
+
+
+def ec_public_key(spki: bytes, algorithm: KeyAlgorithm) -> ec.EllipticCurvePublicKey:
+    key = serialization.load_der_public_key(spki)
+    assert isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, EC_KEYS[algorithm][1])
+    return key
+
+
+def assert_ec_signs(keystore: Pkcs11Keystore, alias: str, key: ec.EllipticCurvePublicKey) -> None:
+    data = os.urandom(40)
+    key.verify(keystore.sign(alias, data, SignatureScheme.ECDSA_SHA256), data, ec.ECDSA(hashes.SHA256()))
+
+
+@ec_algorithms
+def test_ec_private_key_is_sensitive_never_extractable_with_a_token_public_key(
+    keystore, token, algorithm: KeyAlgorithm
+) -> None:
+    alias = new_alias()
+    spki = keystore.generate_key_pair(alias, algorithm)
+    key = ec_public_key(spki, algorithm)
+    curve_name = EC_KEYS[algorithm][0]
+
+    with own_session(token) as session:
+        (private,) = session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: alias.encode()})
+        assert private[Attribute.KEY_TYPE] == KeyType.EC
+        assert private[Attribute.SENSITIVE] is True
+        assert private[Attribute.EXTRACTABLE] is False
+        assert private[Attribute.ALWAYS_SENSITIVE] is True
+        assert private[Attribute.NEVER_EXTRACTABLE] is True
+        assert private[Attribute.TOKEN] is True
+        assert private[Attribute.PRIVATE] is True
+        assert private[Attribute.LOCAL] is True  # generated in the token, not imported
+        assert private[Attribute.SIGN] is True
+        assert private[Attribute.EC_PARAMS] == encode_named_curve_parameters(curve_name)
+        with pytest.raises(p11.AttributeSensitive):
+            private[Attribute.VALUE]  # the private scalar
+        with pytest.raises(p11.PKCS11Error):
+            private[Attribute.EXTRACTABLE] = True
+        with pytest.raises(p11.PKCS11Error):
+            private[Attribute.SENSITIVE] = False
+        wrapping = session.generate_key(KeyType.AES, 256, store=False, template={Attribute.WRAP: True})
+        with pytest.raises(p11.KeyUnextractable):
+            wrapping.wrap_key(private, mechanism=Mechanism.AES_KEY_WRAP_PAD)
+
+        # The public key lives beside it as a token object with the same CKA_ID (the private EC
+        # object holds no point), and it is the key generate_key_pair reported.
+        (public,) = session.get_objects({Attribute.CLASS: ObjectClass.PUBLIC_KEY, Attribute.ID: alias.encode()})
+        assert public[Attribute.TOKEN] is True
+        assert public[Attribute.KEY_TYPE] == KeyType.EC
+        assert public[Attribute.ID] == private[Attribute.ID] == alias.encode()
+        assert public[Attribute.EC_PARAMS] == encode_named_curve_parameters(curve_name)
+        assert serialization.load_der_public_key(encode_ec_public_key(public)).public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ) == spki
+
+    assert_ec_signs(keystore, alias, key)
+    assert alias in keystore.aliases()  # listed once: the public-key object is not a second alias
+    assert keystore.aliases().count(alias) == 1
+
+
+@ec_algorithms
+def test_ec_key_signs_after_a_restart_and_in_a_fresh_process(keystore, token, algorithm: KeyAlgorithm) -> None:
+    alias = new_alias()
+    spki = keystore.generate_key_pair(alias, algorithm)
+    key = ec_public_key(spki, algorithm)
+    assert_ec_signs(keystore, alias, key)
+
+    # A new keystore instance (the server restarting in this process): nothing cached.
+    restarted = Pkcs11Keystore(token["module"], token["label"], token["pin"])
+    assert alias in restarted.aliases()
+    assert_ec_signs(restarted, alias, key)
+    certificate = certificate_for(key)  # its SPKI is read from the token public-key object again
+    restarted.store_certificate(alias, certificate)
+    assert restarted.certificate(alias) == certificate
+    with pytest.raises(PrivateKeyOperationError):
+        restarted.sign(alias, b"data")  # PKCS#1 does not fit an EC key
+
+    # Another OS process with its own login and library.
+    result = subprocess.run(
+        [sys.executable, "-c", EC_SIGN_CHILD, alias, "from another process"],
+        cwd=REPO_ROOT, env=child_env(token), capture_output=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    key.verify(bytes.fromhex(result.stdout.decode().strip()), b"from another process", ec.ECDSA(hashes.SHA256()))
+
+
+@ec_algorithms
+def test_delete_removes_the_ec_private_and_public_key_objects(keystore, token, algorithm: KeyAlgorithm) -> None:
+    alias = new_alias()
+    spki = keystore.generate_key_pair(alias, algorithm)
+    keystore.store_certificate(alias, certificate_for(ec_public_key(spki, algorithm)))
+    keystore.delete(alias)
+    with own_session(token) as session:
+        for cls in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE):
+            assert list(session.get_objects({Attribute.CLASS: cls, Attribute.ID: alias.encode()})) == [], cls
+    assert alias not in keystore.aliases()
+    with pytest.raises(KeystoreError, match="No such alias"):
+        keystore.sign(alias, b"data", SignatureScheme.ECDSA_SHA256)
