@@ -414,6 +414,19 @@ class KeyHierarchy:
             identifier = uni_ident(f"{unique_value}_{alias}")
         return identifier
 
+    def current_unless_forced(
+        self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, force: bool
+    ) -> CertifiedKey | None:
+        """generateMasterKey/generateECSignKey: the current key, or None when there is
+        none or ``force`` expired it (now - 1 minute); KER-KMS-003 for more than one."""
+        _, current = self.aliases(uow.keys, key_tuple, at)
+        if force:
+            self.expire_now(uow.keys, current, at)
+            return None
+        if len(current) > 1:
+            raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
+        return self.certified(uow.keys, current[0]) if current else None
+
     def expire_now(self, keys: KeyRepository, aliases: list[KeyAlias], at: datetime) -> None:
         for alias in aliases:
             keys.set_expiry(alias.alias, at - EXPIRE_NOW_OFFSET)

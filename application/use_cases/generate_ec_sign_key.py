@@ -44,18 +44,10 @@ class GenerateEcSignKey:
         with hierarchy.uow_factory() as uow, hierarchy.keystore_rollback() as created:
             uow.lock(key_tuple)
             at = hierarchy.clock.now()
-            _, current = hierarchy.aliases(uow.keys, key_tuple, at)
-            if command.force:
-                hierarchy.expire_now(uow.keys, current, at)
-                current = []
-            if len(current) > 1:
-                raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
+            key = hierarchy.current_unless_forced(uow, key_tuple, at, command.force)
             subject = hierarchy.defaults.master_subject(key_tuple, command.subject)
-            if current:
-                key = hierarchy.certified(uow.keys, current[0])
-            elif key_tuple.ref_id == ED25519_SIGN:
-                key = hierarchy.generate_ed25519(uow, key_tuple, at, subject, created)
-            else:
-                key = hierarchy.generate_master(uow, key_tuple, at, subject, created)
+            if key is None:
+                generate = hierarchy.generate_ed25519 if key_tuple.ref_id == ED25519_SIGN else hierarchy.generate_master
+                key = generate(uow, key_tuple, at, subject, created)
             uow.commit()
         return certificate_or_csr(hierarchy, key, object_type, subject, created=key.alias.alias in created)

@@ -47,15 +47,8 @@ class GenerateMasterKey:
             uow.lock(key_tuple)
             at = hierarchy.clock.now()  # after the lock: see keys made while we waited as current
             hierarchy.require_policy(uow.keys, key_tuple.app_id)
-            _, current = hierarchy.aliases(uow.keys, key_tuple, at)
-            if command.force:
-                hierarchy.expire_now(uow.keys, current, at)
-                current = []
-            if len(current) > 1:
-                raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
-            if current:
-                key = hierarchy.certified(uow.keys, current[0])
-            else:
+            key = hierarchy.current_unless_forced(uow, key_tuple, at, command.force)
+            if key is None:
                 subject = hierarchy.defaults.master_subject(key_tuple, command.subject)
                 key = hierarchy.generate_master(uow, key_tuple, at, subject, created)
             uow.commit()

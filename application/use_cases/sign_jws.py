@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -8,12 +7,10 @@ from typing import Any
 
 from domain.codec import b64url_decode, b64url_encode
 from domain.errors import Errors, KeyManagerError
-from domain.identifiers import key_id
 
 from .. import jose
 from ..signing_keys import SigningKeys
-from ..trust_path import own_trust_path
-from .sign_jwt import kid_prefix
+from .sign_jwt import key_headers, kid_prefix
 
 #: jwsSign/v2 additional headers with a meaning of their own; others become custom parameters.
 _REGISTERED = ("typ", "jku", "cty", "crit")
@@ -85,19 +82,7 @@ class JwsSign:
                 fields.append((name, value))
         if crit:
             fields.append(("crit", crit))
-        if command.include_certificate or command.include_certificate_chain:
-            chain = [key.certificate]
-            if command.include_certificate_chain:
-                hierarchy = self.signing_keys.hierarchy
-                with hierarchy.uow_factory() as uow:
-                    chain = own_trust_path(hierarchy, uow.keys, signing.key_tuple.app_id, key.certificate)
-            fields.append(("x5c", [jose.std_b64(c.public_bytes(jose.DER)) for c in chain]))
-        if command.include_cert_hash:
-            fields.append(("x5t#S256", b64url_encode(hashlib.sha256(key.certificate_der).digest())))
-        if command.certificate_url:
-            fields.append(("x5u", command.certificate_url))
-        if key.alias.uni_ident:
-            fields.append(("kid", kid_prefix(extra) + key_id(key.alias.uni_ident)))
+        fields.extend(key_headers(self.signing_keys, signing, command, kid_prefix(extra)))
         extra.pop("kid", None)
         fields.extend((name, value) for name, value in extra.items() if name not in dict(fields))
 

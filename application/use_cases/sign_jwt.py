@@ -11,7 +11,7 @@ from domain.errors import Errors, KeyManagerError
 from domain.identifiers import key_id
 
 from .. import jose
-from ..signing_keys import SigningKeys
+from ..signing_keys import SigningKey, SigningKeys
 from ..trust_path import own_trust_path
 
 
@@ -59,6 +59,29 @@ def kid_prefix(additional_headers: dict[str, Any]) -> str:
     return prefix if not prefix or prefix.endswith("#") else prefix + "#"
 
 
+def key_headers(
+    signing_keys: SigningKeys, signing: SigningKey, command: "JwtSignCommand | Any", prefix: str
+) -> list[tuple[str, Any]]:
+    """x5c (the leaf, or the path to ROOT), x5t#S256, x5u and kid, in jose4j's order,
+    as the command's include flags ask (shared by jwtSign and jwsSign)."""
+    key = signing.key
+    fields: list[tuple[str, Any]] = []
+    if command.include_certificate or command.include_certificate_chain:
+        chain = [key.certificate]
+        if command.include_certificate_chain:
+            hierarchy = signing_keys.hierarchy
+            with hierarchy.uow_factory() as uow:
+                chain = own_trust_path(hierarchy, uow.keys, signing.key_tuple.app_id, key.certificate)
+        fields.append(("x5c", [jose.std_b64(c.public_bytes(jose.DER)) for c in chain]))
+    if command.include_cert_hash:
+        fields.append(("x5t#S256", b64url_encode(hashlib.sha256(key.certificate_der).digest())))
+    if command.certificate_url:
+        fields.append(("x5u", command.certificate_url))
+    if key.alias.uni_ident:
+        fields.append(("kid", prefix + key_id(key.alias.uni_ident)))
+    return fields
+
+
 class JwtSign:
     """jwtSign (and /v2): a JWS over a JSON payload with the key of (app, ref); header in
     jose4j's order alg, x5c, x5t#S256, x5u, kid; detached unless includePayload."""
@@ -74,19 +97,9 @@ class JwtSign:
         if not jose.algorithm_fits(algorithm, key.certificate.public_key()):
             raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED)
         fields: list[tuple[str, Any]] = [("alg", algorithm)]
-        if command.include_certificate or command.include_certificate_chain:
-            chain = [key.certificate]
-            if command.include_certificate_chain:
-                hierarchy = self.signing_keys.hierarchy
-                with hierarchy.uow_factory() as uow:
-                    chain = own_trust_path(hierarchy, uow.keys, signing.key_tuple.app_id, key.certificate)
-            fields.append(("x5c", [jose.std_b64(c.public_bytes(jose.DER)) for c in chain]))
-        if command.include_cert_hash:
-            fields.append(("x5t#S256", b64url_encode(hashlib.sha256(key.certificate_der).digest())))
-        if command.certificate_url:
-            fields.append(("x5u", command.certificate_url))
-        if key.alias.uni_ident:
-            fields.append(("kid", kid_prefix(command.additional_headers) + key_id(key.alias.uni_ident)))
+        fields.extend(
+            key_headers(self.signing_keys, signing, command, kid_prefix(command.additional_headers))
+        )
         for name, value in command.additional_headers.items():
             # kid is a prefix (above); b64/crit would change how the token must be verified,
             # which a JWT signed over its base64url payload cannot honour.

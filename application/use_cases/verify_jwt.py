@@ -5,7 +5,6 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from cryptography import x509
