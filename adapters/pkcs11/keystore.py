@@ -34,6 +34,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from typing import Any, Callable, TypeVar
 
 import pkcs11
@@ -70,6 +71,7 @@ _SESSION_ERRORS: tuple[type[Exception], ...] = (
     p11.ObjectHandleInvalid,
     p11.KeyHandleInvalid,
 )
+TOKEN_LOOKUP_ATTEMPTS = 4
 _OAEP_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, None)
 _PSS_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, 32)
 _CURVES = {KeyAlgorithm.EC_P256: "secp256r1", KeyAlgorithm.EC_SECP256K1: "secp256k1"}
@@ -156,13 +158,27 @@ class Pkcs11Keystore:
                 if self._lib is not None:  # used before a fork: the sessions are the parent's
                     self._generation += 1
                 self._lib = _open_library(self._module)
-                self._token = self._lib.get_token(token_label=self._token_label)
+                self._token = self._find_token()
             except (p11.PKCS11Error, RuntimeError, OSError) as error:
                 log.error("PKCS#11 token '%s' cannot be opened: %s", self._token_label, type(error).__name__)
                 raise KeystoreUnavailableError() from None
             self._pid = os.getpid()
             self._logged_in = False
             self._login_session = None
+
+    def _find_token(self) -> Any:
+        """The token by label. A token whose files another process is rewriting can be
+        missing from one slot listing (seen with SoftHSM2 under concurrent writers), so a
+        miss is retried a few times, re-reading the slot list, before it counts."""
+        for attempt in range(TOKEN_LOOKUP_ATTEMPTS):
+            try:
+                return self._lib.get_token(token_label=self._token_label)
+            except p11.NoSuchToken:
+                if attempt == TOKEN_LOOKUP_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+                self._lib.reinitialize()
+        raise AssertionError("unreachable")
 
     def _login(self) -> None:
         """Log this process in (caller holds the lock) on a session kept open for that alone.
