@@ -1,4 +1,4 @@
-"""The ``keymanager`` command: init (key ceremony), serve, status."""
+"""The ``keymanager`` command: init (key ceremony), serve, status, db, audit."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,7 @@ import sys
 from typing import Sequence
 
 from application.use_cases.generate_master_key import GenerateMasterKeyCommand
+from domain.audit import verify_chain
 from domain.current_key import current_aliases, pre_expire_days
 from domain.errors import KeyManagerError
 
@@ -80,6 +81,35 @@ def run_db(container: Container, settings: Settings, action: str, out=sys.stdout
     return 0
 
 
+def run_audit(container: Container, action: str, limit: int = 20, out=sys.stdout) -> int:
+    """``verify``: walk the whole chain (exit 0 intact, 1 broken, naming the first broken
+    sequence number); ``list``: the last ``limit`` records, oldest first."""
+    audit_log = container.audit_log()
+    if action == "verify":
+        verdict = verify_chain(audit_log.records())
+        if verdict.intact:
+            print(f"audit trail intact: {verdict.count} records (head {verdict.head})", file=out)
+            return 0
+        print(
+            f"audit trail BROKEN at sequence {verdict.broken_at}: {verdict.reason} "
+            f"({verdict.count - 1} records verified before it)",
+            file=out,
+        )
+        return 1
+    rows = [
+        (str(r.sequence), r.timestamp, r.subject or "-", r.operation, r.app_id or "-", r.ref_id or "-",
+         r.thumbprint or r.key_alias or "-", r.outcome)
+        for r in audit_log.latest(limit)
+    ]
+    header = ("SEQ", "TIME (UTC)", "SUBJECT", "OPERATION", "APP", "REF", "KEY", "OUTCOME")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)
+    if not rows:
+        print("(no audit records yet)", file=out)
+    return 0
+
+
 def run_serve(settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
@@ -120,6 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("status", help="list keys and whether each is current")
     database = commands.add_parser("db", help="database maintenance")
     database.add_argument("action", choices=["upgrade", "version"], help="apply pending migrations / show version")
+    audit = commands.add_parser("audit", help="the hash-chained audit trail")
+    audit_actions = audit.add_subparsers(dest="action", required=True)
+    audit_actions.add_parser("verify", help="check the whole chain: exit 1 at the first edited/removed/moved record")
+    audit_list = audit_actions.add_parser("list", help="show the latest records")
+    audit_list.add_argument("--limit", type=int, default=20, help="how many records (default 20)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -137,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(settings)
         if args.command == "db":
             return run_db(build_container(settings, upgrade=False), settings, args.action)
+        if args.command == "audit":
+            return run_audit(build_container(settings), args.action, getattr(args, "limit", 20), out=sys.stdout)
         container = build_container(settings)
         if args.command == "init":
             return run_init(container, settings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
+from adapters.memory.audit_log import MemoryAuditLog
 from adapters.memory.key_repository import MemoryStore, MemoryUnitOfWorkFactory
 from adapters.memory.keystore import MemoryKeystore
 from adapters.pkcs11.keystore import Pkcs11Keystore
@@ -18,6 +19,8 @@ from adapters.postgres.key_repository import (
     PostgresOptions,
     PostgresUnitOfWorkFactory,
 )
+from adapters.postgres.audit_log import PostgresAuditLog
+from adapters.sqlite.audit_log import SqliteAuditLog
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
 from application.key_hierarchy import CertificateDefaults, KeyHierarchy
 from application.ttl_cache import TtlLruCache
@@ -64,6 +67,13 @@ class Container(containers.DeclarativeContainer):
         sqlite=providers.Singleton(SqliteUnitOfWorkFactory, database=sqlite_database),
         postgres=providers.Singleton(PostgresUnitOfWorkFactory, database=postgres_database),
         memory=providers.Singleton(MemoryUnitOfWorkFactory, store=memory_store),
+    )
+    #: The hash-chained audit trail (ADR 0011), kept with the key store.
+    audit_log = providers.Selector(
+        config.store,
+        sqlite=providers.Singleton(SqliteAuditLog, database=sqlite_database, clock=clock),
+        postgres=providers.Singleton(PostgresAuditLog, database=postgres_database, clock=clock),
+        memory=providers.Singleton(MemoryAuditLog, clock=clock),
     )
 
     keystore = providers.Selector(

@@ -13,6 +13,8 @@ from domain.keys import DEFAULT_POLICIES
 
 #: Advisory lock key taken while migrating (an arbitrary constant of ours).
 MIGRATION_LOCK = 0x4B4D5F4D49475241  # "KM_MIGRA"
+#: Advisory lock key taken by every audit append, so the chain never forks (ADR 0011).
+AUDIT_LOCK = 0x4B4D5F4155444954  # "KM_AUDIT"
 
 _AUDIT = """
     cr_by character varying(256) NOT NULL,
@@ -114,6 +116,26 @@ END $$""",
     cert_thumbprint character varying(100),
     cert_serial_no character varying(50),{_AUDIT},
     CONSTRAINT pk_parcs_id PRIMARY KEY (cert_id)
+)""",
+            ],
+        ),
+        (
+            2,
+            [
+                # The audit trail (ADR 0011): our own table, not one of the reference's.
+                f"""CREATE TABLE IF NOT EXISTS {s}.km_audit_log (
+    seq_no bigint NOT NULL,
+    event_dtimes character varying(32) NOT NULL,
+    subject character varying(256),
+    operation character varying(64) NOT NULL,
+    app_id character varying(256),
+    ref_id character varying(256),
+    key_alias character varying(256),
+    cert_thumbprint character varying(256),
+    outcome character varying(256) NOT NULL,
+    prev_hash character(64) NOT NULL,
+    record_hash character(64) NOT NULL,
+    CONSTRAINT pk_kmaudit_seq PRIMARY KEY (seq_no)
 )""",
             ],
         ),

@@ -90,6 +90,26 @@ CREATE TABLE partner_cert_store (
 );
 """,
     ),
+    (
+        2,
+        # The audit trail (ADR 0011): our own table, not one of the reference's. seq_no has no
+        # gaps and starts at 1; record_hash chains each row to prev_hash (domain/audit.py).
+        """
+CREATE TABLE km_audit_log (
+    seq_no INTEGER NOT NULL CONSTRAINT pk_kmaudit_seq PRIMARY KEY,
+    event_dtimes VARCHAR(32) NOT NULL,
+    subject VARCHAR(256),
+    operation VARCHAR(64) NOT NULL,
+    app_id VARCHAR(256),
+    ref_id VARCHAR(256),
+    key_alias VARCHAR(256),
+    cert_thumbprint VARCHAR(256),
+    outcome VARCHAR(256) NOT NULL,
+    prev_hash CHAR(64) NOT NULL,
+    record_hash CHAR(64) NOT NULL
+);
+""",
+    ),
 ]
 
 SEED_USER = "mosipadmin"

@@ -8,6 +8,7 @@ from flask import Flask
 from ..containers import Container, build_container
 from ..settings import Settings
 from . import cryptomanager, keymanager, signature
+from .audit import install_audit
 from .auth import install_auth
 from .errors import register_error_handlers
 
@@ -29,4 +30,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     logging.getLogger("keymanager").setLevel(logging.INFO)
     install_auth(app, settings, API_PREFIX)  # before any route runs: every request is authenticated
     register_error_handlers(app)
+    install_audit(app, container.audit_log)  # after the response: one chained record per audited request
     return app

@@ -11,6 +11,7 @@ from application.use_cases.encrypt_data import EncryptCommand, EncryptData
 from domain.codec import b64_decode_lenient, b64url_encode
 
 from ..containers import Container
+from .audit import note_envelope_thumbprint
 from .auth import current_username
 from .envelope import request_body, success
 from .schemas import CryptomanagerRequest, load_request
@@ -38,6 +39,7 @@ def _crypto_fields(dto: dict[str, Any]) -> dict[str, Any]:
 def encrypt(use_case: EncryptData = Provide[Container.encrypt_data]) -> Response:
     dto = load_request(CryptomanagerRequest, request_body())
     result = use_case.execute(EncryptCommand(**_crypto_fields(dto)))
+    note_envelope_thumbprint(result.data)
     return success({"data": b64url_encode(result.data)})
 
 
@@ -45,5 +47,7 @@ def encrypt(use_case: EncryptData = Provide[Container.encrypt_data]) -> Response
 @inject
 def decrypt(use_case: DecryptData = Provide[Container.decrypt_data]) -> Response:
     dto = load_request(CryptomanagerRequest, request_body())
-    result = use_case.execute(DecryptCommand(**_crypto_fields(dto), caller=current_username()))
+    fields = _crypto_fields(dto)
+    note_envelope_thumbprint(fields["data"])  # before decrypting: a failed attempt names its key too
+    result = use_case.execute(DecryptCommand(**fields, caller=current_username()))
     return success({"data": b64url_encode(result.data)})

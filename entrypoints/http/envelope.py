@@ -76,6 +76,8 @@ def success(response: dict[str, Any]) -> Response:
 
 def failure(errors: list[tuple[str, str]], status: int) -> Response:
     has_body = isinstance(g.get("body"), dict) and bool(g.get("body"))
+    if errors:
+        g.error_code = errors[0][0]  # the outcome the audit trail records (entrypoints/http/audit.py)
     return _respond(
         {
             "id": _echo("id", "") if has_body else None,

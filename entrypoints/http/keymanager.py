@@ -20,6 +20,7 @@ from application.x509 import Subject
 from domain.errors import ValidationError
 
 from ..containers import Container
+from .audit import note_key, pem_thumbprint
 from .envelope import format_instant, format_local, request_body, success
 from .schemas import (
     CsrGenerateRequest,
@@ -52,6 +53,7 @@ def _subject(dto: dict) -> Subject:
 
 
 def _certificate_response(result: CertificateResult) -> Response:
+    note_key(thumbprint_hex=pem_thumbprint(result.certificate_pem))
     return success(
         {
             "certificate": result.certificate_pem,
@@ -125,6 +127,7 @@ def upload_other_domain_certificate(
     use_case: UploadOtherDomainCertificate = Provide[Container.upload_other_domain_certificate],
 ) -> Response:
     dto = load_request(UploadCertificateRequest, request_body())
+    note_key(thumbprint_hex=pem_thumbprint(dto["certificateData"]))  # a public certificate: its hash is no secret
     result = use_case.execute(
         UploadOtherDomainCertificateCommand(dto["applicationId"], dto["referenceId"] or "", dto["certificateData"])
     )
@@ -163,6 +166,7 @@ def generate_csr(use_case: GenerateCsr = Provide[Container.generate_csr]) -> Res
 @inject
 def upload_certificate(use_case: UploadCertificate = Provide[Container.upload_certificate]) -> Response:
     dto = load_request(UploadCertificateRequest, request_body())
+    note_key(thumbprint_hex=pem_thumbprint(dto["certificateData"]))  # a public certificate: its hash is no secret
     result = use_case.execute(
         UploadCertificateCommand(dto["applicationId"], dto["referenceId"] or "", dto["certificateData"])
     )

@@ -1,0 +1,358 @@
+"""The audit trail end to end (ADR 0011): one hash-chained record per audited request, through
+the Flask test client with the default dev authentication, stored with the key store, and
+``keymanager audit verify`` catching an edited, a deleted and a swapped record.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import multiprocessing
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from domain.audit import SUCCESS, AuditEvent, canonical, verify_chain
+from entrypoints.cli import main, run_audit
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from tests.conftest import init_master_keys, make_container
+from tests.integration.test_auth import bearer, idp, oidc_app, oidc_client, oidc_settings  # noqa: F401 - fixtures
+
+API = "/v1/keymanager"
+APP, REF = "REGISTRATION", "10001_110011"
+#: Values that must never reach the audit trail.
+PLAINTEXT = b"audit-sentinel-plaintext-7f3a9c"
+SIGN_DATA = b'{"audit":"sentinel-to-sign-51d2"}'
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def wrap(request: Any) -> dict[str, Any]:
+    return {"id": "mosip.test", "version": "1.0", "requesttime": "2025-01-15T09:30:00.000Z", "metadata": {},
+            "request": request}
+
+
+def call(client, path: str, request: Any, method: str = "post") -> dict[str, Any]:
+    response = getattr(client, method)(API + path, json=wrap(request))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def ok(client, path: str, request: Any, method: str = "post") -> dict[str, Any]:
+    body = call(client, path, request, method)
+    assert body["errors"] is None, body
+    return body["response"]
+
+
+def crypto(data: str, app: str = APP, ref: str = REF) -> dict[str, Any]:
+    return {"applicationId": app, "referenceId": ref, "timeStamp": "2025-01-15T09:30:00.000Z", "data": data,
+            "salt": None, "aad": None}
+
+
+def self_signed_pem(common_name: str) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(start)
+        .not_valid_after(start + timedelta(days=3650)).sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def pem_thumbprint(pem: str) -> str:
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+
+
+def exercise(client) -> dict[str, Any]:
+    """Every audited operation once (and two failing calls); returns what the records should say."""
+    seen: dict[str, Any] = {}
+    master = ok(client, "/generateMasterKey/CERTIFICATE", {"applicationId": APP, "referenceId": "", "force": False})
+    seen["master_thumbprint"] = pem_thumbprint(master["certificate"])
+    ec = ok(client, "/generateECSignKey/CERTIFICATE", {"applicationId": APP, "referenceId": "EC_SECP256R1_SIGN",
+                                                        "force": False})
+    seen["ec_thumbprint"] = pem_thumbprint(ec["certificate"])
+    wire = ok(client, "/encrypt", crypto(b64url(PLAINTEXT)))["data"]
+    seen["ciphertext"] = wire
+    raw = b64url_decode(wire)
+    assert raw.startswith(b"VER_R2")
+    seen["envelope_thumbprint"] = raw[6:38].hex().upper()
+    assert b64url_decode(ok(client, "/decrypt", crypto(wire))["data"]) == PLAINTEXT
+    failed = call(client, "/decrypt", crypto(b64url(b"not an envelope at all")))
+    seen["decrypt_error"] = failed["errors"][0]["errorCode"]
+    jwt = ok(client, "/jwtSign", {"dataToSign": b64url(SIGN_DATA), "applicationId": "KERNEL", "referenceId": "SIGN",
+                                  "includePayload": True})["jwtSignedData"]
+    seen["jwt"] = jwt
+    ok(client, "/jwtSign/v2", {"dataToSign": b64url(SIGN_DATA), "applicationId": "KERNEL", "referenceId": "SIGN"})
+    ok(client, "/jwsSign", {"dataToSign": b64url(SIGN_DATA), "applicationId": "KERNEL", "referenceId": "SIGN",
+                            "validateJson": False})
+    ok(client, "/jwsSign/v2", {"dataToSign": b64url(SIGN_DATA), "applicationId": "KERNEL", "referenceId": "SIGN",
+                               "validateJson": False})
+    ok(client, "/jwtVerify", {"jwtSignatureData": jwt, "applicationId": "KERNEL", "referenceId": "SIGN"})
+    ok(client, "/jwtVerify/v2", {"jwtSignatureData": jwt, "applicationId": "KERNEL", "referenceId": "SIGN"})
+    raw_request = {"dataToSign": b64url(SIGN_DATA), "applicationId": "KERNEL", "referenceId": "SIGN",
+                   "responseEncodingFormat": "base64url", "signAlgorithm": "RS256"}
+    ok(client, "/signV2", raw_request)
+    ok(client, "/signRawData", raw_request)
+    signature = ok(client, "/sign", {"data": SIGN_DATA.decode()})["signature"]
+    ok(client, "/validate", {"signature": signature, "data": SIGN_DATA.decode(),
+                             "timestamp": "2025-01-15T09:30:00.000Z"})
+    uploaded = self_signed_pem("ida-audit")
+    seen["uploaded_thumbprint"] = pem_thumbprint(uploaded)
+    ok(client, "/uploadOtherDomainCertificate", {"applicationId": "IDA", "referenceId": "PUBLIC_KEY",
+                                                 "certificateData": uploaded})
+    ok(client, "/revokeKey", {"applicationId": APP, "referenceId": REF}, method="put")
+    refused = call(client, "/revokeKey", {"applicationId": "KERNEL", "referenceId": "SIGN"}, method="put")
+    seen["revoke_error"] = refused["errors"][0]["errorCode"]
+    # not audited: reading a certificate changes nothing
+    assert client.get(f"{API}/getAllCertificates", query_string={"applicationId": APP}).status_code == 200
+    return seen
+
+
+EXPECTED_OPERATIONS = [
+    "generateMasterKey", "generateECSignKey", "encrypt", "decrypt", "decrypt", "jwtSign", "jwtSign/v2", "jwsSign",
+    "jwsSign/v2", "jwtVerify", "jwtVerify/v2", "signV2", "signRawData", "sign", "validate",
+    "uploadOtherDomainCertificate", "revokeKey", "revokeKey",
+]
+
+
+def check_records(records, seen: dict[str, Any]) -> None:
+    assert [r.operation for r in records] == EXPECTED_OPERATIONS
+    assert {r.subject for r in records} == {"dev"}
+    assert [r.sequence for r in records] == list(range(1, len(records) + 1))
+    by_op = {}
+    for record in records:
+        by_op.setdefault(record.operation, []).append(record)
+
+    master = by_op["generateMasterKey"][0]
+    assert (master.app_id, master.ref_id, master.outcome) == (APP, "", SUCCESS)
+    assert master.thumbprint == seen["master_thumbprint"]
+    assert by_op["generateECSignKey"][0].thumbprint == seen["ec_thumbprint"]
+    encrypt = by_op["encrypt"][0]
+    assert (encrypt.app_id, encrypt.ref_id, encrypt.outcome) == (APP, REF, SUCCESS)
+    assert encrypt.thumbprint == seen["envelope_thumbprint"]
+    decrypted, failed = by_op["decrypt"]
+    assert decrypted.outcome == SUCCESS and decrypted.thumbprint == seen["envelope_thumbprint"]
+    assert failed.outcome == seen["decrypt_error"] != SUCCESS and failed.thumbprint is None
+    assert by_op["jwtSign"][0].app_id == "KERNEL" and by_op["jwtSign"][0].ref_id == "SIGN"
+    assert by_op["uploadOtherDomainCertificate"][0].thumbprint == seen["uploaded_thumbprint"]
+    assert [r.outcome for r in by_op["revokeKey"]] == [SUCCESS, seen["revoke_error"]]
+    assert all(r.outcome == SUCCESS for r in by_op["sign"] + by_op["validate"] + by_op["signRawData"])
+
+    # never data: no plaintext, ciphertext, payload or token, in any form, in any record
+    text = b"".join(canonical(r) + r.hash.encode() + r.prev_hash.encode() for r in records)
+    for secret in (PLAINTEXT, b64url(PLAINTEXT).encode(), SIGN_DATA, b64url(SIGN_DATA).encode(),
+                   seen["ciphertext"].encode()[:40], seen["jwt"].encode()[:40], seen["jwt"].split(".")[2].encode()):
+        assert secret not in text
+
+
+# -- memory store -------------------------------------------------------------------------------
+
+
+def test_every_audited_operation_appends_one_record(client, container) -> None:
+    seen = exercise(client)
+    records = list(container.audit_log().records())
+    check_records(records, seen)
+    assert verify_chain(records).intact
+
+
+def test_the_subject_comes_from_the_token_and_refusals_are_recorded(oidc_client, idp, container) -> None:
+    """With OIDC: the subject is the token's user; a 403 is recorded, a 401 (no identity) is not."""
+    request = wrap(crypto(b64url(PLAINTEXT)))
+    allowed = oidc_client.post(f"{API}/encrypt", json=request, headers=bearer(idp.token(user="alice")))
+    assert allowed.status_code == 200 and allowed.get_json()["errors"] is None
+    refused = oidc_client.post(f"{API}/encrypt", json=request, headers=bearer(idp.token(user="bob", roles=[])))
+    assert refused.status_code == 403
+    assert oidc_client.post(f"{API}/encrypt", json=request).status_code == 401
+    records = list(container.audit_log().records())
+    assert [(r.operation, r.subject, r.outcome) for r in records] == [
+        ("encrypt", "alice", SUCCESS),
+        ("encrypt", "bob", "KER-ATH-403"),
+    ]
+    assert verify_chain(records).intact
+
+
+def test_an_audit_write_failure_is_logged_and_the_response_stands(client, app, container, caplog) -> None:
+    class Broken:
+        def append(self, event):
+            raise RuntimeError("disk on fire " + str(event))
+
+    container.audit_log.override(Broken())
+    try:
+        with caplog.at_level("ERROR", logger="keymanager.audit"):
+            wire = ok(client, "/encrypt", crypto(b64url(PLAINTEXT)))["data"]
+    finally:
+        container.audit_log.reset_override()
+    assert wire
+    assert app.extensions["keymanager.audit"].failures == 1
+    messages = [r.getMessage() for r in caplog.records if r.name == "keymanager.audit"]
+    assert messages and "audit record NOT written for encrypt (RuntimeError)" in messages[0]
+    assert "disk on fire" not in caplog.text and b64url(PLAINTEXT) not in caplog.text
+
+
+# -- SQLite: the CLI catches tampering -----------------------------------------------------------
+
+
+def cli(monkeypatch, capsys, data_dir: Path, *args: str) -> tuple[int, str]:
+    for name in ("KEYMANAGER_STORE", "KEYMANAGER_KEYSTORE", "KEYMANAGER_DB_URL", "KEYMANAGER_KEYSTORE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KEYMANAGER_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("KEYMANAGER_KEYSTORE_PASSWORD", "test-password")
+    capsys.readouterr()
+    code = main(["audit", *args])
+    return code, capsys.readouterr().out
+
+
+COLUMNS = ("event_dtimes", "subject", "operation", "app_id", "ref_id", "key_alias", "cert_thumbprint", "outcome",
+           "prev_hash", "record_hash")
+
+
+def test_sqlite_trail_verifies_and_every_tampering_is_caught(sqlite_settings, monkeypatch, capsys) -> None:
+    container = make_container(sqlite_settings)
+    init_master_keys(container)
+    client = create_app(sqlite_settings, container).test_client()
+    seen = exercise(client)
+    check_records(list(container.audit_log().records()), seen)
+    total = len(EXPECTED_OPERATIONS)
+
+    code, out = cli(monkeypatch, capsys, sqlite_settings.data_dir, "verify")
+    assert code == 0, out
+    assert f"audit trail intact: {total} records" in out
+    code, out = cli(monkeypatch, capsys, sqlite_settings.data_dir, "list", "--limit", "3")
+    assert code == 0 and "revokeKey" in out and "dev" in out and "SEQ" in out
+    assert len(out.strip().splitlines()) == 4
+
+    path = sqlite_settings.sqlite_path
+    connection = sqlite3.connect(path, isolation_level=None)
+    original = connection.execute("SELECT * FROM km_audit_log ORDER BY seq_no").fetchall()
+
+    def restore() -> None:
+        connection.execute("DELETE FROM km_audit_log")
+        connection.executemany(f"INSERT INTO km_audit_log VALUES ({', '.join('?' * len(original[0]))})", original)
+
+    def verify_fails_at(sequence: int) -> None:
+        code, out = cli(monkeypatch, capsys, sqlite_settings.data_dir, "verify")
+        assert code == 1, out
+        assert f"BROKEN at sequence {sequence}" in out, out
+        restore()
+        assert cli(monkeypatch, capsys, sqlite_settings.data_dir, "verify")[0] == 0
+
+    try:
+        # edited: one field of one record
+        connection.execute("UPDATE km_audit_log SET subject = 'mallory' WHERE seq_no = 5")
+        verify_fails_at(5)
+        connection.execute("UPDATE km_audit_log SET outcome = 'success' WHERE seq_no = 5")  # it was an error
+        verify_fails_at(5)
+        # deleted: one record from the middle
+        connection.execute("DELETE FROM km_audit_log WHERE seq_no = 7")
+        verify_fails_at(7)
+        # swapped: two rows exchange their contents (sequence numbers stay where they are)
+        rows = {seq: row for seq, *row in connection.execute("SELECT seq_no, " + ", ".join(COLUMNS)
+                                                                + " FROM km_audit_log WHERE seq_no IN (3, 9)")}
+        assignments = ", ".join(f"{column} = ?" for column in COLUMNS)
+        connection.execute(f"UPDATE km_audit_log SET {assignments} WHERE seq_no = 3", rows[9])
+        connection.execute(f"UPDATE km_audit_log SET {assignments} WHERE seq_no = 9", rows[3])
+        verify_fails_at(3)
+        # renumbered: two rows exchange their sequence numbers (the order of the trail changes)
+        connection.execute("UPDATE km_audit_log SET seq_no = -1 WHERE seq_no = 4")
+        connection.execute("UPDATE km_audit_log SET seq_no = 4 WHERE seq_no = 6")
+        connection.execute("UPDATE km_audit_log SET seq_no = 6 WHERE seq_no = -1")
+        verify_fails_at(4)
+    finally:
+        connection.close()
+
+
+def test_sqlite_trail_survives_a_restart(sqlite_settings) -> None:
+    first = make_container(sqlite_settings)
+    first.audit_log().append(AuditEvent(operation="encrypt", subject="a"))
+    second = make_container(sqlite_settings)  # a new process would build a new container too
+    second.audit_log().append(AuditEvent(operation="decrypt", subject="b"))
+    records = list(second.audit_log().records())
+    assert [(r.sequence, r.subject) for r in records] == [(1, "a"), (2, "b")]
+    assert verify_chain(records).intact
+
+
+def test_sqlite_migration_two_adds_the_audit_table(sqlite_settings) -> None:
+    container = make_container(sqlite_settings)
+    assert container.database().schema_version() >= 2
+    out = io.StringIO()
+    assert run_audit(container, "verify", out=out) == 0
+    assert "intact: 0 records" in out.getvalue()
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _append_many(url: str, subject: str, count: int) -> None:
+    from adapters.clock import SystemClock
+    from adapters.postgres.audit_log import PostgresAuditLog
+    from adapters.postgres.key_repository import PostgresDatabase, PostgresOptions
+
+    database = PostgresDatabase(PostgresOptions.from_url(url, pool_size=2))
+    try:
+        audit_log = PostgresAuditLog(database, SystemClock())
+        for index in range(count):
+            audit_log.append(AuditEvent(operation="encrypt", subject=subject, ref_id=str(index)))
+    finally:
+        database.close()
+
+
+def postgres_container(url: str):
+    settings = Settings(store="postgres", keystore="memory", db_url=url)
+    return make_container(settings)
+
+
+def test_postgres_trail_through_http_verifies_and_catches_tampering(postgres_schema_url) -> None:
+    container = postgres_container(postgres_schema_url)
+    init_master_keys(container)
+    client = create_app(Settings(store="postgres", keystore="memory", db_url=postgres_schema_url),
+                        container).test_client()
+    seen = exercise(client)
+    records = list(container.audit_log().records())
+    check_records(records, seen)
+    out = io.StringIO()
+    assert run_audit(container, "verify", out=out) == 0, out.getvalue()
+    assert f"intact: {len(EXPECTED_OPERATIONS)} records" in out.getvalue()
+
+    database = container.database()
+    from adapters.postgres.key_repository import PostgresUnitOfWork
+
+    with PostgresUnitOfWork(database) as unit:
+        unit.write(f"UPDATE {unit.table('km_audit_log')} SET app_id = 'OTHER' WHERE seq_no = 2", {})
+        unit.commit()
+    out = io.StringIO()
+    assert run_audit(container, "verify", out=out) == 1
+    assert "BROKEN at sequence 2" in out.getvalue()
+
+
+def test_postgres_concurrent_appenders_keep_one_chain(postgres_schema_url) -> None:
+    container = postgres_container(postgres_schema_url)  # applies the migrations
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_many, args=(postgres_schema_url, f"worker-{n}", 40)) for n in range(2)]
+    for worker in workers:
+        worker.start()
+    _append_many(postgres_schema_url, "parent", 40)  # and a third writer in this process
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    records = list(container.audit_log().records())
+    assert len(records) == 120
+    verdict = verify_chain(records)
+    assert verdict.intact, verdict
+    assert {r.subject for r in records} == {"worker-0", "worker-1", "parent"}
