@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Callable
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
@@ -197,7 +198,7 @@ def parse_pem_certificate(text: str) -> x509.Certificate:
         der = base64.b64decode("".join(match.group(2).split()), validate=True)
         certificate = x509.load_der_x509_certificate(der)
         certificate.public_key()
-    except (binascii.Error, ValueError, TypeError):
+    except (binascii.Error, ValueError, TypeError, UnsupportedAlgorithm):  # e.g. a key on an unknown curve
         raise KeyManagerError(Errors.CERTIFICATE_PARSING) from None
     return certificate
 

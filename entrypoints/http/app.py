@@ -21,6 +21,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app = Flask("keymanager")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
+    # No 308 redirect with an HTML body for "//" in a path (Werkzeug's default): such a path is
+    # unknown, answered with the MOSIP envelope like any other. Set before the rules are bound.
+    app.url_map.merge_slashes = False
     app.extensions["container"] = container
     app.container = container  # type: ignore[attr-defined]
     container.wire(modules=[keymanager, cryptomanager, signature])
