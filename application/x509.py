@@ -31,6 +31,9 @@ Signer = Callable[[bytes], bytes]
 SHA256_WITH_RSA = bytes.fromhex("300d06092a864886f70d01010b0500")  # sha256WithRSAEncryption, NULL
 ECDSA_WITH_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")  # ecdsa-with-SHA256 (DER signature)
 ED25519 = bytes.fromhex("300506032b6570")  # id-Ed25519
+#: What parsing a certificate (and reading its key) raises for input that is not a usable
+#: certificate: bad base64, bad DER, an invalid version, a key on an unknown curve...
+UNPARSABLE_CERTIFICATE = (binascii.Error, ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion)
 _PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 
 
@@ -198,7 +201,7 @@ def parse_pem_certificate(text: str) -> x509.Certificate:
         der = base64.b64decode("".join(match.group(2).split()), validate=True)
         certificate = x509.load_der_x509_certificate(der)
         certificate.public_key()
-    except (binascii.Error, ValueError, TypeError, UnsupportedAlgorithm):  # e.g. a key on an unknown curve
+    except UNPARSABLE_CERTIFICATE:
         raise KeyManagerError(Errors.CERTIFICATE_PARSING) from None
     return certificate
 

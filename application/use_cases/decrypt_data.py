@@ -17,6 +17,11 @@ from ..ports.keystore import KeystoreError
 from ..ttl_cache import TtlLruCache
 
 
+_CRYPTO_FAILURES = frozenset(
+    {Errors.SYMMETRIC_KEY_DECRYPTION, Errors.CORRUPTED_DATA, Errors.INVALID_KEY, Errors.INVALID_ENCRYPTED_DATA}
+)
+
+
 @dataclass(frozen=True)
 class DecryptCommand:
     app_id: str
@@ -58,6 +63,17 @@ class DecryptData:
         if not command.data:
             raise KeyManagerError(Errors.NULL_DATA)
         parts = envelope.split(command.data)
+        try:
+            return self._open(command, parts)
+        except KeyManagerError as error:
+            # No oracle: a wrong key, bad OAEP padding, a bad tag or an unusable wrapped key
+            # all look the same to the caller (look-up and access errors stay distinct:
+            # they depend only on what the caller already knows).
+            if error.error in _CRYPTO_FAILURES:
+                raise KeyManagerError(Errors.CORRUPTED_DATA) from None
+            raise
+
+    def _open(self, command: DecryptCommand, parts: envelope.Envelope) -> DecryptResult:
         if parts.thumbprint is not None:
             session_key = self._open_with_thumbprint(command, parts.thumbprint, parts.encrypted_key)
         else:

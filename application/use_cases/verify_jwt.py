@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from domain.errors import Errors, KeyManagerError
 
 from .. import jose
 from ..signing_keys import SigningKeys
-from ..x509 import parse_pem_certificate
+from ..x509 import UNPARSABLE_CERTIFICATE, parse_pem_certificate
 
 TRUST_NOT_VERIFIED = "TRUST_NOT_VERIFIED"
 TRUST_NOT_VERIFIED_NO_DOMAIN = "TRUST_NOT_VERIFIED_NO_DOMAIN"
@@ -88,9 +87,11 @@ class JwtVerify:
                 raise KeyManagerError(Errors.SIGNATURE_DATA_INVALID)
             try:
                 ders = [base64.b64decode(c, validate=True) for c in chain]
-                return x509.load_der_x509_certificate(ders[0]), ders
-            except (binascii.Error, ValueError):
+                certificate = x509.load_der_x509_certificate(ders[0])
+                certificate.public_key()
+            except UNPARSABLE_CERTIFICATE:
                 raise KeyManagerError(Errors.VERIFICATION_CERTIFICATE_INVALID) from None
+            return certificate, ders
         if command.certificate_data and command.certificate_data.strip():
             return parse_pem_certificate(command.certificate_data), []
         key = self.signing_keys.for_signing(command.app_id, command.ref_id, check_access=False).key

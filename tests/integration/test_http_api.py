@@ -510,3 +510,17 @@ def test_error_bodies_never_leak_internals(client) -> None:
     response = client.post(f"{API}/decrypt", data=json.dumps(wrap({"data": "\ud800"})), content_type="application/json")
     assert response.status_code == 200
     assert_clean(response)
+
+
+def test_decryption_failures_are_indistinguishable(client) -> None:
+    """No oracle: a corrupted RSA block (bad OAEP padding) and a corrupted tag answer alike."""
+    wire = encrypt(client, PLAINTEXT)
+    bad_block = bytearray(wire)
+    bad_block[6 + 32 + 100] ^= 0x01  # inside the RSA block, thumbprint intact
+    bad_tag = bytearray(wire)
+    bad_tag[-1] ^= 0x01
+    answers = [
+        post(client, "/decrypt", crypto_request(bytes(variant))).get_json()["errors"]
+        for variant in (bad_block, bad_tag)
+    ]
+    assert answers[0] == answers[1] == [{"errorCode": "KER-FSE-004", "message": "encrypted data is corrupted"}]

@@ -457,3 +457,14 @@ def test_truncated_certificate_is_refused(reference_pem):
     lines = reference_pem.splitlines()
     truncated = "\n".join(lines[:5] + lines[-1:])
     assert_parse_error(truncated)
+
+
+def test_certificate_with_an_unsupported_version_is_a_parsing_error():
+    """Found by fuzzing: cryptography raises InvalidVersion (not a ValueError) for X.509 v2."""
+    der = bytearray((VECTORS_DIR / "test_cert.der").read_bytes())
+    marker = der.index(bytes.fromhex("a003020102"))  # [0] EXPLICIT INTEGER 2 (v3)
+    der[marker + 4] = 0x01  # v2: rejected by cryptography
+    pem = "-----BEGIN CERTIFICATE-----\n" + base64.b64encode(bytes(der)).decode() + "\n-----END CERTIFICATE-----\n"
+    with pytest.raises(KeyManagerError) as excinfo:
+        parse_pem_certificate(pem)
+    assert excinfo.value.code == "KER-KMS-013"
