@@ -8,6 +8,7 @@ however many processes race there is exactly one current key per tuple.
 """
 from __future__ import annotations
 
+import contextvars
 import uuid
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -44,6 +45,12 @@ from .ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .ttl_cache import TtlLruCache
 from .x509 import Subject, certificate_der, certificate_pem, issue_certificate, load_der, parse_pem_certificate
 
+
+#: Keys created in the current context (one request), for the audit trail: (alias row, whether it
+#: replaced an earlier key of its tuple). None outside a context that collects them.
+created_keys: contextvars.ContextVar[list[tuple[KeyAlias, bool]] | None] = contextvars.ContextVar(
+    "created_keys", default=None
+)
 
 #: Signs bytes with a key's private key, in the given scheme.
 KeySigner = Callable[[bytes, SignatureScheme], bytes]
@@ -175,6 +182,12 @@ class KeyHierarchy:
             raise KeyManagerError(Errors.NO_SUCH_ALIAS)
         return der
 
+    @staticmethod
+    def _note_created(keys: KeyRepository, record: KeyAlias) -> None:
+        sink = created_keys.get()
+        if sink is not None:
+            sink.append((record, bool(keys.aliases_for(record.key_tuple))))
+
     def forget_certificate(self, alias: str) -> None:
         """Drop a cached certificate whose key got a new one (uploadCertificate)."""
         self._certificates.discard(alias)
@@ -290,6 +303,7 @@ class KeyHierarchy:
             thumbprint=thumbprint_hex(der),
             uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
         )
+        self._note_created(uow.keys, record)
         uow.keys.add_alias(record)
         return self._remember(CertifiedKey(record, certificate, der))
 
@@ -359,6 +373,7 @@ class KeyHierarchy:
             thumbprint=thumbprint_hex(der),
             uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
         )
+        self._note_created(uow.keys, record)
         uow.keys.add_alias(record)
         uow.keys.add_stored_key(stored)
         return self._remember(CertifiedKey(record, certificate, der, stored))

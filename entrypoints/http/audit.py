@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from flask import Flask, Response, g, request
 
+from application.key_hierarchy import created_keys
 from application.ports.audit_log import AuditLog
 from domain.audit import SUCCESS, AuditEvent
 from application.x509 import certificate_der, parse_pem_certificate
@@ -109,18 +110,45 @@ class AuditHook:
             thumbprint=thumbprint_hex,
         )
 
+    @staticmethod
+    def start_collecting() -> None:
+        """before_request: collect the keys this request creates (getCertificate, encrypt and
+        signing create or rotate keys on first use; key generation does so on purpose)."""
+        created_keys.set([])
+
+    def created_key_events(self, response: Response) -> list[AuditEvent]:
+        """One generateKey / rotateKey record per key the request created, if it succeeded
+        (a failed request rolled its unit of work back: those keys do not exist)."""
+        principal = g.get("principal")
+        created = created_keys.get() or []
+        if principal is None or response.status_code >= 400 or g.get("error_code"):
+            return []
+        return [
+            AuditEvent(
+                operation="rotateKey" if rotated else "generateKey",
+                subject=principal.username or principal.subject,
+                app_id=record.app_id,
+                ref_id=record.ref_id,
+                key_alias=record.alias,
+                thumbprint=record.thumbprint,
+            )
+            for record, rotated in created
+        ]
+
     def record(self, response: Response) -> Response:
+        events: list[AuditEvent] = []
         try:
+            events.extend(self.created_key_events(response))
             event = self.event_for_request(response)
+            if event is not None:
+                events.append(event)
         except Exception as error:  # noqa: BLE001 - never lose the response over the audit
-            event = None
             self._failed(AUDITED.get(request.endpoint or "", "?"), error)
-        if event is None:
-            return response
-        try:
-            self._audit_log().append(event)
-        except Exception as error:  # noqa: BLE001 - see ADR 0011: logged, counted, response stands
-            self._failed(event.operation, error)
+        for event in events:
+            try:
+                self._audit_log().append(event)
+            except Exception as error:  # noqa: BLE001 - see ADR 0011: logged, counted, response stands
+                self._failed(event.operation, error)
         return response
 
     def _failed(self, operation: str, error: BaseException) -> None:
@@ -133,6 +161,7 @@ class AuditHook:
 
 def install_audit(app: Flask, audit_log: Callable[[], AuditLog]) -> AuditHook:
     hook = AuditHook(audit_log)
+    app.before_request(hook.start_collecting)
     app.after_request(hook.record)
     app.extensions["keymanager.audit"] = hook
     return hook

@@ -132,13 +132,32 @@ EXPECTED_OPERATIONS = [
 ]
 
 
+KEY_CREATION = ("generateKey", "rotateKey")
+#: Keys the exercise creates on the way: the EC key, the base key /encrypt makes on first use.
+EXPECTED_CREATED_KEYS = 2
+
+
+def request_records(records):
+    """The records of the requests themselves (without the keys they created)."""
+    return [r for r in records if r.operation not in KEY_CREATION]
+
+
 def check_records(records, seen: dict[str, Any]) -> None:
-    assert [r.operation for r in records] == EXPECTED_OPERATIONS
     assert {r.subject for r in records} == {"dev"}
     assert [r.sequence for r in records] == list(range(1, len(records) + 1))
+    created = [r for r in records if r.operation in KEY_CREATION]
+    records = request_records(records)
+    assert [r.operation for r in records] == EXPECTED_OPERATIONS
     by_op = {}
     for record in records:
         by_op.setdefault(record.operation, []).append(record)
+
+    # keys created implicitly or on purpose get a record of their own, naming the key
+    assert [(r.operation, r.thumbprint) for r in created] == [
+        ("generateKey", seen["ec_thumbprint"]),
+        ("generateKey", seen["envelope_thumbprint"]),
+    ]
+    assert created[1].app_id == APP and created[1].ref_id == REF and created[1].key_alias
 
     master = by_op["generateMasterKey"][0]
     assert (master.app_id, master.ref_id, master.outcome) == (APP, "", SUCCESS)
@@ -182,6 +201,7 @@ def test_the_subject_comes_from_the_token_and_refusals_are_recorded(oidc_client,
     assert oidc_client.post(f"{API}/encrypt", json=request).status_code == 401
     records = list(container.audit_log().records())
     assert [(r.operation, r.subject, r.outcome) for r in records] == [
+        ("generateKey", "alice", SUCCESS),  # the base key the first /encrypt created
         ("encrypt", "alice", SUCCESS),
         ("encrypt", "bob", "KER-ATH-403"),
     ]
@@ -200,9 +220,11 @@ def test_an_audit_write_failure_is_logged_and_the_response_stands(client, app, c
     finally:
         container.audit_log.reset_override()
     assert wire
-    assert app.extensions["keymanager.audit"].failures == 1
+    # two records were due: the base key /encrypt created, and the encryption itself
+    assert app.extensions["keymanager.audit"].failures == 2
     messages = [r.getMessage() for r in caplog.records if r.name == "keymanager.audit"]
-    assert messages and "audit record NOT written for encrypt (RuntimeError)" in messages[0]
+    assert any("audit record NOT written for encrypt (RuntimeError)" in m for m in messages)
+    assert any("audit record NOT written for generateKey (RuntimeError)" in m for m in messages)
     assert "disk on fire" not in caplog.text and b64url(PLAINTEXT) not in caplog.text
 
 
@@ -229,7 +251,7 @@ def test_sqlite_trail_verifies_and_every_tampering_is_caught(sqlite_settings, mo
     client = create_app(sqlite_settings, container).test_client()
     seen = exercise(client)
     check_records(list(container.audit_log().records()), seen)
-    total = len(EXPECTED_OPERATIONS)
+    total = len(EXPECTED_OPERATIONS) + EXPECTED_CREATED_KEYS
 
     code, out = cli(monkeypatch, capsys, sqlite_settings.data_dir, "verify")
     assert code == 0, out
@@ -257,8 +279,9 @@ def test_sqlite_trail_verifies_and_every_tampering_is_caught(sqlite_settings, mo
         # edited: one field of one record
         connection.execute("UPDATE km_audit_log SET subject = 'mallory' WHERE seq_no = 5")
         verify_fails_at(5)
-        connection.execute("UPDATE km_audit_log SET outcome = 'success' WHERE seq_no = 5")  # it was an error
-        verify_fails_at(5)
+        failed = next(r.sequence for r in container.audit_log().records() if r.outcome != SUCCESS)
+        connection.execute("UPDATE km_audit_log SET outcome = 'success' WHERE seq_no = ?", (failed,))
+        verify_fails_at(failed)
         # deleted: one record from the middle
         connection.execute("DELETE FROM km_audit_log WHERE seq_no = 7")
         verify_fails_at(7)
@@ -328,7 +351,7 @@ def test_postgres_trail_through_http_verifies_and_catches_tampering(postgres_sch
     check_records(records, seen)
     out = io.StringIO()
     assert run_audit(container, "verify", out=out) == 0, out.getvalue()
-    assert f"intact: {len(EXPECTED_OPERATIONS)} records" in out.getvalue()
+    assert f"intact: {len(EXPECTED_OPERATIONS) + EXPECTED_CREATED_KEYS} records" in out.getvalue()
 
     database = container.database()
     from adapters.postgres.key_repository import PostgresUnitOfWork
