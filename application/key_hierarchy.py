@@ -52,6 +52,9 @@ created_keys: contextvars.ContextVar[list[tuple[KeyAlias, bool]] | None] = conte
     "created_keys", default=None
 )
 
+#: The key the current context (one request) last used to sign, verify or revoke, for the audit trail.
+used_key: contextvars.ContextVar[KeyAlias | None] = contextvars.ContextVar("used_key", default=None)
+
 #: Signs bytes with a key's private key, in the given scheme.
 KeySigner = Callable[[bytes, SignatureScheme], bytes]
 KEYSTORE_ALGORITHM_BY_REFERENCE = {

@@ -8,7 +8,7 @@ from domain.access import has_key_access
 from domain.errors import Errors, KeyManagerError
 from domain.keys import ED25519_SIGN, KERNEL, SIGN, SIGN_REFERENCES, KeyTuple
 
-from .key_hierarchy import CertifiedKey, KeyHierarchy, KeySigner
+from .key_hierarchy import CertifiedKey, KeyHierarchy, KeySigner, used_key
 
 
 def signing_tuple(app_id: str | None, ref_id: str | None) -> KeyTuple:
@@ -46,6 +46,7 @@ class SigningKeys:
             if not has_key_access(policy, key_tuple.app_id, caller):
                 raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED_FOR_TOKEN)
         key = self.hierarchy.current_key(key_tuple, signing=True)
+        used_key.set(key.alias)
         now = self.hierarchy.clock.now()
         if not _valid_at(key, now):
             raise KeyManagerError(Errors.SIGNING_CERTIFICATE_EXPIRED)

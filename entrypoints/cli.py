@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
 import sys
 from typing import Sequence
 
+from application.key_hierarchy import created_keys
 from application.use_cases.generate_master_key import GenerateMasterKeyCommand
 from domain.audit import verify_chain
 from domain.current_key import current_aliases, pre_expire_days
 from domain.errors import KeyManagerError
 
 from .containers import Container, build_container
+from .http.audit import key_creation_events
 from .settings import ConfigurationError, Settings
 
 log = logging.getLogger("keymanager")
@@ -23,18 +26,31 @@ def parse_key_spec(spec: str) -> tuple[str, str]:
     return app.strip(), ref.strip()
 
 
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no USER variable and no passwd entry (some containers)
+        return "unknown"
+
+
 def run_init(container: Container, settings: Settings, out=sys.stdout) -> int:
     """The key ceremony: ROOT, then the configured module keys. Idempotent."""
     use_case = container.generate_master_key()
     failures = 0
+    subject = f"cli:{_os_user()}"
     for spec in settings.init_keys:
         app, ref = parse_key_spec(spec)
+        created = created_keys.set([])  # the audit trail names every key the ceremony makes
         try:
             result = use_case.execute(GenerateMasterKeyCommand(app_id=app, ref_id=ref))
+            for event in key_creation_events(created_keys.get() or [], subject):
+                container.audit_log().append(event)
         except KeyManagerError as error:
             failures += 1
             print(f"{spec:<28} FAILED  {error.code} {error.message}", file=out)
             continue
+        finally:
+            created_keys.reset(created)
         state = "created" if result.created else "exists "
         print(f"{spec:<28} {state} expires {result.expiry_at:%Y-%m-%d}", file=out)
     return 1 if failures else 0

@@ -6,7 +6,7 @@ from datetime import datetime
 from domain.errors import Errors, KeyManagerError
 from domain.keys import KERNEL, SIGN, KeyTuple
 
-from ..key_hierarchy import KeyHierarchy
+from ..key_hierarchy import KeyHierarchy, used_key
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class RevokeKey:
             _, current = self.hierarchy.aliases(uow.keys, key_tuple, at)
             if len(current) != 1:
                 raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
+            used_key.set(current[0])
             self.hierarchy.expire_now(uow.keys, current, at)
             uow.commit()
         return RevokeKeyResult(status="Key Revoked", timestamp=self.hierarchy.clock.now())

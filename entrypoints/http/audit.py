@@ -17,9 +17,10 @@ from typing import Any, Callable
 
 from flask import Flask, Response, g, request
 
-from application.key_hierarchy import created_keys
+from application.key_hierarchy import created_keys, used_key
 from application.ports.audit_log import AuditLog
 from domain.audit import SUCCESS, AuditEvent
+from domain.keys import KeyAlias
 from application.x509 import certificate_der, parse_pem_certificate
 from domain.codec import hex_upper
 from domain.errors import KeyManagerError
@@ -49,6 +50,21 @@ AUDITED: dict[str, str] = {
     "signature.jwt_verify_v2": "jwtVerify/v2",
     "signature.legacy_validate": "validate",
 }
+
+
+def key_creation_events(created: list[tuple[KeyAlias, bool]], subject: str | None) -> list[AuditEvent]:
+    """A generateKey / rotateKey record per created key (KeyHierarchy's ``created_keys``)."""
+    return [
+        AuditEvent(
+            operation="rotateKey" if rotated else "generateKey",
+            subject=subject,
+            app_id=record.app_id,
+            ref_id=record.ref_id,
+            key_alias=record.alias,
+            thumbprint=record.thumbprint,
+        )
+        for record, rotated in created
+    ]
 
 
 def note_key(*, alias: str | None = None, thumbprint_hex: str | None = None) -> None:
@@ -97,6 +113,8 @@ class AuditHook:
         payload = body.get("request") if isinstance(body, dict) else None
         payload = payload if isinstance(payload, dict) else {}
         alias, thumbprint_hex = g.get("audit_key") or (None, None)
+        if alias is None and thumbprint_hex is None and (key := used_key.get()) is not None:
+            alias, thumbprint_hex = key.alias, key.thumbprint  # the key a signing/revocation used
         outcome = g.get("error_code")
         if outcome is None:
             outcome = SUCCESS if response.status_code < 400 else f"HTTP-{response.status_code}"
@@ -115,6 +133,7 @@ class AuditHook:
         """before_request: collect the keys this request creates (getCertificate, encrypt and
         signing create or rotate keys on first use; key generation does so on purpose)."""
         created_keys.set([])
+        used_key.set(None)
 
     def created_key_events(self, response: Response) -> list[AuditEvent]:
         """One generateKey / rotateKey record per key the request created, if it succeeded
@@ -123,17 +142,7 @@ class AuditHook:
         created = created_keys.get() or []
         if principal is None or response.status_code >= 400 or g.get("error_code"):
             return []
-        return [
-            AuditEvent(
-                operation="rotateKey" if rotated else "generateKey",
-                subject=principal.username or principal.subject,
-                app_id=record.app_id,
-                ref_id=record.ref_id,
-                key_alias=record.alias,
-                thumbprint=record.thumbprint,
-            )
-            for record, rotated in created
-        ]
+        return key_creation_events(created, principal.username or principal.subject)
 
     def record(self, response: Response) -> Response:
         events: list[AuditEvent] = []

@@ -379,3 +379,30 @@ def test_postgres_concurrent_appenders_keep_one_chain(postgres_schema_url) -> No
     verdict = verify_chain(records)
     assert verdict.intact, verdict
     assert {r.subject for r in records} == {"worker-0", "worker-1", "parent"}
+
+
+def test_signing_and_revocation_records_name_the_key(client, container) -> None:
+    from domain.keys import KeyTuple
+
+    ok(client, "/jwtSign", {"dataToSign": b64url(SIGN_DATA), "applicationId": "KERNEL", "referenceId": "SIGN"})
+    ok(client, "/encrypt", crypto(b64url(PLAINTEXT)))
+    with container.uow_factory()() as uow:
+        (sign_key,) = uow.keys.aliases_for(KeyTuple("KERNEL", "SIGN"))
+        (base_key,) = uow.keys.aliases_for(KeyTuple(APP, REF))
+    ok(client, "/revokeKey", {"applicationId": APP, "referenceId": REF}, method="put")
+    by_op = {r.operation: r for r in container.audit_log().records()}
+    assert (by_op["jwtSign"].key_alias, by_op["jwtSign"].thumbprint) == (sign_key.alias, sign_key.thumbprint)
+    assert (by_op["revokeKey"].key_alias, by_op["revokeKey"].thumbprint) == (base_key.alias, base_key.thumbprint)
+
+
+def test_the_key_ceremony_is_audited(sqlite_settings) -> None:
+    from entrypoints.cli import run_init
+
+    container = make_container(sqlite_settings)
+    settings = sqlite_settings.with_overrides(init_keys=("ROOT", "REGISTRATION"))
+    assert run_init(container, settings, out=io.StringIO()) == 0
+    assert run_init(container, settings, out=io.StringIO()) == 0  # idempotent: nothing new to record
+    records = list(container.audit_log().records())
+    assert [(r.operation, r.app_id) for r in records] == [("generateKey", "ROOT"), ("generateKey", "REGISTRATION")]
+    assert all(r.subject.startswith("cli:") and r.key_alias and r.thumbprint for r in records)
+    assert verify_chain(records).intact
