@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from domain.codec import b64url_decode, b64url_encode
@@ -10,33 +9,23 @@ from domain.errors import Errors, KeyManagerError
 
 from .. import jose
 from ..signing_keys import SigningKeys
-from .sign_jwt import key_headers, kid_prefix
+from .sign_jwt import JwtSignCommand, JwtSignResult, key_headers, kid_prefix
 
 #: jwsSign/v2 additional headers with a meaning of their own; others become custom parameters.
 _REGISTERED = ("typ", "jku", "cty", "crit")
 
 
 @dataclass(frozen=True)
-class JwsSignCommand:
-    data_to_sign: str
-    app_id: str | None = None
-    ref_id: str | None = None
-    include_payload: bool = False
-    include_certificate: bool = False
-    include_cert_hash: bool = False
-    certificate_url: str | None = None
+class JwsSignCommand(JwtSignCommand):
+    """jwtSign's fields, plus the JWS-only choices."""
+
     validate_json: bool = False
     b64_header: bool = False
     sign_algorithm: str | None = None
-    additional_headers: dict[str, Any] = field(default_factory=dict)  # v2
-    include_certificate_chain: bool = False  # v2
-    caller: str | None = None
 
 
-@dataclass(frozen=True)
-class JwsSignResult:
-    jwt_signed_data: str
-    timestamp: datetime
+#: Same result shape as jwtSign (jwtSignedData, timestamp).
+JwsSignResult = JwtSignResult
 
 
 class JwsSign:
