@@ -20,6 +20,7 @@ class MemoryStore:
         self.policies: dict[str, KeyPolicy] = {}
         self.aliases: dict[str, KeyAlias] = {}
         self.stored: dict[str, StoredKey] = {}
+        self.retired_thumbprints: dict[str, str] = {}
         self.data_lock = threading.Lock()
         # One creation lock for the whole store: simple, and deadlock-free.
         self.creation_lock = threading.RLock()
@@ -33,6 +34,7 @@ class MemoryKeyRepository:
         self.staged_policies: dict[str, KeyPolicy] = {}
         self.staged_aliases: dict[str, KeyAlias] = {}
         self.staged_stored: dict[str, StoredKey] = {}
+        self.staged_retired: dict[str, str] = {}
 
     def _aliases(self) -> dict[str, KeyAlias]:
         with self._store.data_lock:
@@ -82,6 +84,15 @@ class MemoryKeyRepository:
             raise KeyError(alias)
         self.staged_stored[alias] = replace(stored, certificate_pem=certificate_pem)
 
+    def retire_thumbprint(self, thumbprint_hex: str, alias: str) -> None:
+        self.staged_retired[thumbprint_hex] = alias
+
+    def alias_with_retired_thumbprint(self, thumbprint_hex: str) -> KeyAlias | None:
+        with self._store.data_lock:
+            alias = self._store.retired_thumbprints.get(thumbprint_hex)
+        alias = self.staged_retired.get(thumbprint_hex, alias)
+        return self._aliases().get(alias) if alias else None
+
     def uni_ident_exists(self, uni_ident: str) -> bool:
         return any(a.uni_ident == uni_ident for a in self._aliases().values())
 
@@ -126,12 +137,14 @@ class MemoryUnitOfWork:
             self._store.policies.update(self.keys.staged_policies)
             self._store.aliases.update(self.keys.staged_aliases)
             self._store.stored.update(self.keys.staged_stored)
+            self._store.retired_thumbprints.update(self.keys.staged_retired)
         self.rollback()
 
     def rollback(self) -> None:
         self.keys.staged_policies.clear()
         self.keys.staged_aliases.clear()
         self.keys.staged_stored.clear()
+        self.keys.staged_retired.clear()
 
 
 class MemoryUnitOfWorkFactory:

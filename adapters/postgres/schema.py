@@ -139,6 +139,18 @@ END $$""",
 )""",
             ],
         ),
+        (
+            3,
+            [
+                # Thumbprints a key had before uploadCertificate replaced its certificate (ADR 0005).
+                f"""CREATE TABLE IF NOT EXISTS {s}.km_key_thumbprint (
+    cert_thumbprint character varying(100) NOT NULL,
+    key_alias_id character varying(36) NOT NULL,
+    cr_dtimes timestamp NOT NULL,
+    CONSTRAINT pk_kmkthumb PRIMARY KEY (cert_thumbprint)
+)""",
+            ],
+        ),
     ]
 
 

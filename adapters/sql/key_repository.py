@@ -41,6 +41,7 @@ class SqlKeyRepository:
         self._alias = unit.table("key_alias")
         self._store = unit.table("key_store")
         self._policy = unit.table("key_policy_def")
+        self._retired = unit.table("km_key_thumbprint")
 
     def _to_alias(self, row: tuple[Any, ...]) -> KeyAlias:
         alias, app_id, ref_id, generated, expires, thumbprint, uni_ident = row
@@ -129,6 +130,21 @@ class SqlKeyRepository:
             f"UPDATE {self._store} SET certificate_data = :cert, upd_by = :by, upd_dtimes = :at WHERE id = :id",
             {"cert": certificate_pem, "by": SYSTEM_USER, "at": self._unit.now(), "id": alias},
         )
+
+    def retire_thumbprint(self, thumbprint_hex: str, alias: str) -> None:
+        self._unit.write(
+            f"INSERT INTO {self._retired} (cert_thumbprint, key_alias_id, cr_dtimes) VALUES (:tp, :id, :at)"
+            " ON CONFLICT (cert_thumbprint) DO NOTHING",
+            {"tp": thumbprint_hex, "id": alias, "at": self._unit.now()},
+        )
+
+    def alias_with_retired_thumbprint(self, thumbprint_hex: str) -> KeyAlias | None:
+        rows = self._unit.query(
+            f"SELECT {', '.join('a.' + c.strip() for c in _ALIAS_COLUMNS.split(','))} FROM {self._retired} r"
+            f" JOIN {self._alias} a ON a.id = r.key_alias_id WHERE r.cert_thumbprint = :tp",
+            {"tp": thumbprint_hex},
+        )
+        return self._to_alias(rows[0]) if rows else None
 
     def uni_ident_exists(self, uni_ident: str) -> bool:
         return bool(self._unit.query(f"SELECT 1 FROM {self._alias} WHERE uni_ident = :uni", {"uni": uni_ident}))

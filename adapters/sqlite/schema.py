@@ -110,6 +110,18 @@ CREATE TABLE km_audit_log (
 );
 """,
     ),
+    (
+        3,
+        # Thumbprints a key had before uploadCertificate gave it a new certificate: data encrypted
+        # to the old certificate still names the old thumbprint and must still open (ours, ADR 0005).
+        """
+CREATE TABLE km_key_thumbprint (
+    cert_thumbprint VARCHAR(100) NOT NULL CONSTRAINT pk_kmkthumb PRIMARY KEY,
+    key_alias_id VARCHAR(36) NOT NULL,
+    cr_dtimes TIMESTAMP NOT NULL
+);
+""",
+    ),
 ]
 
 SEED_USER = "mosipadmin"

@@ -35,6 +35,12 @@ class KeyRepository(Protocol):
     def update_certificate(self, alias: str, certificate_pem: str) -> None:
         """Replace a database-held key's certificate (uploadCertificate)."""
 
+    def retire_thumbprint(self, thumbprint_hex: str, alias: str) -> None:
+        """Remember a thumbprint the key under ``alias`` had before its certificate was replaced."""
+
+    def alias_with_retired_thumbprint(self, thumbprint_hex: str) -> KeyAlias | None:
+        """The key that once had this thumbprint, None when none did."""
+
     def uni_ident_exists(self, uni_ident: str) -> bool:
         """Whether a key_alias row already carries this unique identifier."""
 

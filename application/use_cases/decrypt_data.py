@@ -121,7 +121,11 @@ class DecryptData:
     def _resolve(self, keys: KeyRepository, command: DecryptCommand, thumbprint_hex: str) -> DecryptionKey:
         rows = keys.aliases_with_thumbprint(thumbprint_hex)
         if not rows:
-            raise KeyManagerError(Errors.THUMBPRINT_KEY_NOT_FOUND)
+            # A key whose certificate was replaced (uploadCertificate) keeps its old thumbprint here.
+            retired = keys.alias_with_retired_thumbprint(thumbprint_hex)
+            if retired is None:
+                raise KeyManagerError(Errors.THUMBPRINT_KEY_NOT_FOUND)
+            rows = [retired]
         if len(rows) > 1:
             rows = [r for r in rows if r.key_tuple == KeyTuple(command.app_id, command.ref_id)]
             if len(rows) != 1:

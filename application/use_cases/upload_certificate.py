@@ -60,6 +60,8 @@ class UploadCertificate:
                     raise KeyManagerError(Errors.KEYSTORE_PROCESSING) from None
             else:
                 uow.keys.update_certificate(key.alias.alias, certificate_pem(certificate))
+            if key.alias.thumbprint:  # data encrypted to the old certificate must still open
+                uow.keys.retire_thumbprint(key.alias.thumbprint, key.alias.alias)
             uow.keys.update_alias(
                 replace(
                     key.alias,

@@ -4,6 +4,8 @@ and PostgreSQL today); adapter-specific checks (the SQLite and PostgreSQL
 schemas) are at the bottom."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sqlite3
 import threading
 import time
@@ -177,6 +179,25 @@ def test_aliases_with_thumbprint(uow_factory: UnitOfWorkFactory) -> None:
         assert uow.keys.aliases_with_thumbprint(other.thumbprint) == [other]
         assert uow.keys.aliases_with_thumbprint("CD" * 32) == []
     assert sorted(found, key=lambda a: a.alias) == sorted([one, two], key=lambda a: a.alias)
+
+
+def test_retired_thumbprints_still_name_their_key(uow_factory: UnitOfWorkFactory) -> None:
+    old, new = "0A" * 32, "0B" * 32
+    key = make_alias(APP_TUPLE, thumbprint=old)
+    add(uow_factory, key)
+    with uow_factory() as uow:
+        uow.keys.retire_thumbprint(old, key.alias)
+        uow.keys.update_alias(replace(key, thumbprint=new))
+        # not committed: nothing retired
+    with uow_factory() as uow:
+        assert uow.keys.alias_with_retired_thumbprint(old) is None
+        uow.keys.retire_thumbprint(old, key.alias)
+        uow.keys.update_alias(replace(key, thumbprint=new))
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.keys.aliases_with_thumbprint(old) == []
+        assert uow.keys.alias_with_retired_thumbprint(old) == replace(key, thumbprint=new)
+        assert uow.keys.alias_with_retired_thumbprint("0C" * 32) is None
 
 
 def test_set_expiry(uow_factory: UnitOfWorkFactory) -> None:
@@ -471,9 +492,9 @@ def test_sqlite_master_ref_is_stored_as_empty_string_not_null(sqlite_database: S
 
 def test_sqlite_upgrade_is_idempotent(tmp_path: Path) -> None:
     database = SqliteDatabase(tmp_path / "fresh.sqlite3")
-    assert database.upgrade() == [1, 2]
+    assert database.upgrade() == [1, 2, 3]
     assert database.upgrade() == []
-    assert database.schema_version() == 2
+    assert database.schema_version() == 3
     again = SqliteDatabase(tmp_path / "fresh.sqlite3")
     assert again.upgrade() == []
     with SqliteUnitOfWorkFactory(again)() as uow:
@@ -571,13 +592,13 @@ def test_postgres_upgrade_is_idempotent_and_records_its_version(postgres_schema_
     again = PostgresDatabase(PostgresOptions.from_url(postgres_schema_url))
     try:
         assert database.schema_version() == 0
-        assert database.upgrade() == [1, 2]
+        assert database.upgrade() == [1, 2, 3]
         assert database.upgrade() == []
-        assert database.schema_version() == 2
+        assert database.schema_version() == 3
         assert again.upgrade() == []
-        assert again.schema_version() == 2
+        assert again.schema_version() == 3
         versions = _pg(database, f"SELECT version, applied_dtimes FROM {database.schema}.km_schema_version")
-        assert [version for version, _ in versions] == [1, 2]
+        assert [version for version, _ in versions] == [1, 2, 3]
         assert versions[0][1] is not None
         # Seeding ran once: one row per default policy, nothing duplicated by the second upgrade.
         count = len(DEFAULT_POLICIES)
@@ -611,9 +632,9 @@ def test_postgres_concurrent_upgrades_migrate_once(postgres_schema_url: str) -> 
         for thread in threads:
             thread.join(timeout=30)
         assert not errors
-        assert sorted(results) == [[], [], [], [1, 2]]
+        assert sorted(results) == [[], [], [], [1, 2, 3]]
         assert _pg(databases[0], f"SELECT version FROM {databases[0].schema}.km_schema_version ORDER BY version") == [
-            (1,), (2,)
+            (1,), (2,), (3,)
         ]
     finally:
         for database in databases:
