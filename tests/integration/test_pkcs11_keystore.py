@@ -26,6 +26,8 @@ from typing import Any, Iterator
 
 import pkcs11
 import pytest
+
+from tests.support.lockstep import run_in_lockstep
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -657,35 +659,8 @@ def test_several_processes_share_the_token(keystore, token, tmp_path: Path) -> N
     shared = new_alias()
     shared_key = public_key(keystore.generate_key_pair(shared))
     shared_ciphertext = shared_key.encrypt(b"shared secret", OAEP_SHA256).hex()
-    go = tmp_path / "go"
-    children = []
-    for number in range(3):
-        ready = tmp_path / f"ready-{number}"
-        command = [sys.executable, "-c", CHILD, str(ready), str(go), f"proc{number}-{uuid.uuid4().hex[:8]}",
-                   shared, shared_ciphertext]
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=child_env(token), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        children.append((ready, process))
-    try:
-        deadline = time.monotonic() + 60
-        while not all(ready.exists() for ready, _ in children):
-            assert time.monotonic() < deadline, "children did not start"
-            for _, process in children:
-                if process.poll() is not None:
-                    pytest.fail(f"a child died while starting: {process.communicate()[1].decode(errors='replace')}")
-            time.sleep(0.01)
-        go.write_text("go")
-        results = []
-        for _, process in children:
-            stdout, stderr = process.communicate(timeout=240)
-            assert process.returncode == 0, stderr.decode(errors="replace")
-            results.append(json.loads(stdout.decode().strip().splitlines()[-1]))
-    finally:
-        for _, process in children:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    arguments = [[f"proc{number}-{uuid.uuid4().hex[:8]}", shared, shared_ciphertext] for number in range(3)]
+    results = run_in_lockstep(tmp_path, CHILD, arguments, child_env(token), run_timeout=240)
 
     made = {alias: spki for result in results for alias, spki in result["made"].items()}
     assert len(made) == 9

@@ -47,6 +47,7 @@ from domain.keys import DEFAULT_POLICIES, KeyPolicy, KeyTuple
 from entrypoints.containers import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from tests.support.lockstep import run_in_lockstep
 from tests.conftest import init_master_keys, make_container
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -931,30 +932,7 @@ def test_processes_racing_for_fresh_keys_agree_on_one_key_per_tuple(
 
     tag = uuid.uuid4().hex[:6]
     refs = [f"race-{round_number}-{tag}", *(f"many-{round_number}-{tag}-{n}" for n in range(10))]
-    go = tmp_path / "go"
-    children = []
-    for number in range(4):
-        ready = tmp_path / f"ready-{number}"
-        command = [sys.executable, "-c", RACER, str(ready), str(go), APP, *refs]
-        children.append((ready, subprocess.Popen(
-            command, cwd=REPO_ROOT, env=child_env(pg_settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )))
-    try:
-        deadline = time.monotonic() + 60
-        while not all(ready.exists() for ready, _ in children):
-            assert time.monotonic() < deadline, "children did not start"
-            assert all(child.poll() is None for _, child in children), "a child died while starting"
-            time.sleep(0.01)
-        go.write_text("go")
-        results = []
-        for _, child in children:
-            stdout, stderr = child.communicate(timeout=120)
-            assert child.returncode == 0, stderr.decode(errors="replace")
-            results.append(json.loads(stdout.decode().strip().splitlines()[-1]))
-    finally:
-        for _, child in children:
-            if child.poll() is None:
-                child.kill()
+    results = run_in_lockstep(tmp_path, RACER, [[APP, *refs]] * 4, child_env(pg_settings))
 
     for ref in refs:
         pems = {result[ref] for result in results}

@@ -3,12 +3,8 @@ several OS processes sharing one data directory."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 from cryptography import x509
@@ -23,6 +19,7 @@ from domain.current_key import current_aliases, pre_expire_days
 from domain.keys import KeyTuple
 from entrypoints.containers import Container, build_container
 from entrypoints.settings import Settings
+from tests.support.lockstep import run_in_lockstep
 from tests.conftest import init_master_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -177,27 +174,9 @@ def test_processes_racing_for_fresh_keys_agree_on_one_key_per_tuple(sqlite_setti
         KEYMANAGER_KEYSTORE="pkcs12",
         KEYMANAGER_KEYSTORE_PASSWORD=sqlite_settings.keystore_password or "",
     )
-    go = tmp_path / "go"
-    children = []
-    for number in range(processes):
-        order = ["race1", *(refs[number:] + refs[:number])]  # each child visits the refs in another order
-        ready = tmp_path / f"ready-{number}"
-        command = [sys.executable, "-c", CHILD, str(ready), str(go), *order]
-        children.append(
-            (ready, subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
-        )
-    deadline = time.monotonic() + 60
-    while not all(ready.exists() for ready, _ in children):
-        assert time.monotonic() < deadline, "children did not start"
-        assert all(child.poll() is None for _, child in children), "a child died while starting"
-        time.sleep(0.01)
-    go.write_text("go")
-
-    results = []
-    for _, child in children:
-        stdout, stderr = child.communicate(timeout=120)
-        assert child.returncode == 0, stderr.decode(errors="replace")
-        results.append(json.loads(stdout.decode().strip().splitlines()[-1]))
+    # each child visits the refs in another order
+    orders = [["race1", *(refs[number:] + refs[:number])] for number in range(processes)]
+    results = run_in_lockstep(tmp_path, CHILD, orders, env)
 
     checker = build_container(sqlite_settings)
     for ref in ["race1", *refs]:
