@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from pathlib import Path
 from typing import Iterator
 
 from application.ports.clock import Clock
@@ -31,12 +30,7 @@ class SqliteAuditLog:
         # A connection of our own per thread (and per process after a fork).
         connection = getattr(self._local, "connection", None)
         if connection is None or getattr(self._local, "pid", None) != os.getpid():
-            path = Path(self.database.path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            timeout = self.database.busy_timeout_ms / 1000
-            connection = sqlite3.connect(path, isolation_level=None, timeout=timeout)
-            connection.execute(f"PRAGMA busy_timeout = {int(self.database.busy_timeout_ms)}")
-            connection.execute("PRAGMA synchronous = FULL")
+            connection = self.database.open_connection()
             self._local.connection, self._local.pid = connection, os.getpid()
         return connection
 
