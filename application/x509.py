@@ -122,14 +122,16 @@ def issue_certificate(
     certificate_authority: bool,
     path_length: int | None,
     signer: Signer,
+    key_encipherment: bool = False,
 ) -> x509.Certificate:
     """A v3 certificate: basicConstraints (critical), SKI, keyUsage (critical), no AKI.
 
-    CA certificates get digitalSignature + keyCertSign, end-entity (base key)
-    certificates keyEncipherment only, as the reference issues them.
+    CA certificates get digitalSignature + keyCertSign (and keyEncipherment if asked: re-issued
+    AUTH partner certificates), end-entity (base key) certificates keyEncipherment only, as the
+    reference issues them.
     """
     if certificate_authority:
-        usage = dict(digital_signature=True, key_cert_sign=True, key_encipherment=False)
+        usage = dict(digital_signature=True, key_cert_sign=True, key_encipherment=key_encipherment)
     else:
         usage = dict(digital_signature=False, key_cert_sign=False, key_encipherment=True)
         path_length = None
@@ -174,6 +176,33 @@ def build_csr(
     else:
         algorithm = SHA256_WITH_RSA
     return x509.load_der_x509_csr(_signed_structure(info, signer, algorithm))
+
+
+_SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")  # pkcs7-signedData
+_DATA_OID = bytes.fromhex("06092a864886f70d010701")  # pkcs7-data
+
+
+def pkcs7_der(certificates: list[x509.Certificate]) -> bytes:
+    """A degenerate PKCS#7 SignedData (no content, no signers) holding the certificates in the
+    order given: leaf first, root last. `cryptography`'s serializer sorts them (DER SET OF),
+    which loses the order clients read a chain in; the reference's BouncyCastle keeps it."""
+    certs = b"".join(certificate_der(c) for c in certificates)
+    signed_data = (
+        b"\x02\x01\x01"  # version 1
+        + b"\x31\x00"  # digestAlgorithms: none
+        + _der(0x30, _DATA_OID)  # encapContentInfo: data, content absent
+        + (_der(0xA0, certs) if certs else b"")  # [0] IMPLICIT certificates (absent when empty)
+        + b"\x31\x00"  # signerInfos: none
+    )
+    return _der(0x30, _SIGNED_DATA_OID + _der(0xA0, _der(0x30, signed_data)))
+
+
+def pkcs7_pem(certificates: list[x509.Certificate]) -> str:
+    """The reference's p7b text: standard base64 in 64-column lines between PKCS7 armour,
+    no trailing newline."""
+    body = base64.b64encode(pkcs7_der(certificates)).decode("ascii")
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN PKCS7-----\n" + "\n".join(lines) + "\n-----END PKCS7-----"
 
 
 def certificate_pem(certificate: x509.Certificate) -> str:

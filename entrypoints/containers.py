@@ -41,6 +41,14 @@ from application.use_cases.sign_jwt import JwtSign
 from application.use_cases.sign_raw import SignRawData
 from application.use_cases.upload_certificate import UploadCertificate
 from application.use_cases.verify_jwt import JwtVerify
+from application.partner_trust_store import PartnerTrustStore
+from domain.partner_trust import PartnerTrustPolicy
+from application.use_cases.get_ca_certificate_trust_path import GetCaCertificateTrustPath
+from application.use_cases.get_ca_certificates import GetCaCertificates
+from application.use_cases.get_partner_certificate import GetPartnerCertificate
+from application.use_cases.upload_ca_certificate import UploadCaCertificate
+from application.use_cases.upload_partner_certificate import UploadPartnerCertificate
+from application.use_cases.verify_certificate_trust import VerifyCertificateTrust
 
 from .settings import ConfigurationError, Settings, keystore_password, pkcs11_pin
 
@@ -127,8 +135,41 @@ class Container(containers.DeclarativeContainer):
     get_certificate_chain = providers.Factory(GetCertificateChain, hierarchy=hierarchy)
 
     signing_keys = providers.Singleton(SigningKeys, hierarchy=hierarchy)
+
+    # The partner trust store (ADR 0012)
+    partner_policy = providers.Singleton(
+        PartnerTrustPolicy,
+        domains=config.partner.domains,
+        ca_minimum_validity_months=config.partner.ca_minimum_validity_months,
+        certificate_duration_years=config.partner.certificate_duration_years,
+        grace_days=config.partner.grace_days,
+        sign_app_id=config.partner.sign_app_id,
+        resign_ftm_domain_certs=config.partner.resign_ftm_domain_certs,
+    )
+    partner_trust_store = providers.Singleton(
+        PartnerTrustStore,
+        cache=providers.Singleton(
+            TtlLruCache, max_entries=METADATA_CACHE_SIZE, ttl_seconds=config.partner_trust_cache_seconds
+        ),
+    )
+    upload_ca_certificate = providers.Factory(
+        UploadCaCertificate, uow_factory=uow_factory, trust_store=partner_trust_store, clock=clock, policy=partner_policy
+    )
+    upload_partner_certificate = providers.Factory(
+        UploadPartnerCertificate, signing_keys=signing_keys, trust_store=partner_trust_store, policy=partner_policy
+    )
+    verify_certificate_trust = providers.Factory(
+        VerifyCertificateTrust, uow_factory=uow_factory, trust_store=partner_trust_store, clock=clock,
+        policy=partner_policy,
+    )
+    get_partner_certificate = providers.Factory(GetPartnerCertificate, uow_factory=uow_factory, clock=clock)
+    get_ca_certificates = providers.Factory(GetCaCertificates, hierarchy=hierarchy, policy=partner_policy)
+    get_ca_certificate_trust_path = providers.Factory(
+        GetCaCertificateTrustPath, uow_factory=uow_factory, trust_store=partner_trust_store, clock=clock
+    )
+
     jwt_sign = providers.Factory(JwtSign, signing_keys=signing_keys)
-    jwt_verify = providers.Factory(JwtVerify, signing_keys=signing_keys)
+    jwt_verify = providers.Factory(JwtVerify, signing_keys=signing_keys, trust=verify_certificate_trust)
     jws_sign = providers.Factory(JwsSign, signing_keys=signing_keys)
     sign_raw_data = providers.Factory(SignRawData, signing_keys=signing_keys)
     legacy_sign = providers.Factory(LegacySign, signing_keys=signing_keys)
@@ -174,6 +215,15 @@ def build_container(settings: Settings, *, upgrade: bool | None = None) -> Conta
             "key_cache_size": settings.key_cache_size,
             "key_cache_ttl_seconds": settings.key_cache_ttl_seconds,
             "policy_cache_ttl_seconds": settings.policy_cache_ttl_seconds,
+            "partner_trust_cache_seconds": settings.partner_trust_cache_seconds,
+            "partner": {
+                "domains": settings.partner_domains,
+                "ca_minimum_validity_months": settings.partner_ca_min_validity_months,
+                "certificate_duration_years": settings.partner_cert_duration_years,
+                "grace_days": settings.partner_grace_days,
+                "sign_app_id": settings.partner_sign_app_id,
+                "resign_ftm_domain_certs": settings.partner_resign_ftm_certs,
+            },
             "cert": {
                 "common_name": settings.cert_common_name,
                 "organizational_unit": settings.cert_organizational_unit,

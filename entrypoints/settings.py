@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
+from domain.partner_trust import DEFAULT_PARTNER_DOMAINS
+
 DEFAULT_INIT_KEYS = (
     "ROOT",
     "KERNEL:SIGN",
@@ -74,6 +76,14 @@ class Settings:
     oidc_jwks_cache_seconds: float = 3600.0
     oidc_jwks_min_refresh_seconds: float = 30.0
     oidc_http_timeout_seconds: float = 5.0
+    #: The partner trust store (mosip.kernel.partner.*): domains, upload rules, the PMS key.
+    partner_domains: tuple[str, ...] = DEFAULT_PARTNER_DOMAINS
+    partner_ca_min_validity_months: int = 12
+    partner_cert_duration_years: int = 1
+    partner_grace_days: int = 30
+    partner_sign_app_id: str = "PMS"
+    partner_resign_ftm_certs: bool = False
+    partner_trust_cache_seconds: float = 7200.0
     #: (role key, roles) pairs from KEYMANAGER_ROLES_<KEY>; a dict is accepted and normalised.
     role_overrides: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -212,6 +222,21 @@ class Settings:
             ),
             oidc_http_timeout_seconds=max(
                 0.5, float(number("KEYMANAGER_OIDC_HTTP_TIMEOUT_SECONDS", base.oidc_http_timeout_seconds, float))
+            ),
+            partner_domains=tuple(
+                d.strip().upper() for d in env.get("KEYMANAGER_PARTNER_DOMAINS", "").split(",") if d.strip()
+            ) or base.partner_domains,
+            partner_ca_min_validity_months=max(
+                0, int(number("KEYMANAGER_PARTNER_CA_MIN_VALIDITY_MONTHS", base.partner_ca_min_validity_months))
+            ),
+            partner_cert_duration_years=max(
+                1, int(number("KEYMANAGER_PARTNER_CERT_DURATION_YEARS", base.partner_cert_duration_years))
+            ),
+            partner_grace_days=int(number("KEYMANAGER_PARTNER_GRACE_DAYS", base.partner_grace_days)),
+            partner_sign_app_id=text("KEYMANAGER_PARTNER_SIGN_APP_ID", base.partner_sign_app_id),
+            partner_resign_ftm_certs=flag("KEYMANAGER_PARTNER_RESIGN_FTM_CERTS", base.partner_resign_ftm_certs),
+            partner_trust_cache_seconds=float(
+                number("KEYMANAGER_PARTNER_TRUST_CACHE_SECONDS", base.partner_trust_cache_seconds, float)
             ),
             role_overrides=role_overrides,
         )

@@ -11,6 +11,9 @@ from datetime import datetime
 from types import TracebackType
 
 from domain.keys import DEFAULT_POLICIES, KeyAlias, KeyPolicy, KeyTuple, StoredKey
+from domain.partner_trust import CaCertificateRecord, PartnerCertificateRecord
+
+from .trust_store import MemoryTrustStore
 
 
 class MemoryStore:
@@ -21,6 +24,9 @@ class MemoryStore:
         self.aliases: dict[str, KeyAlias] = {}
         self.stored: dict[str, StoredKey] = {}
         self.retired_thumbprints: dict[str, str] = {}
+        self.ca_certificates: dict[str, CaCertificateRecord] = {}
+        self.partner_certificates: dict[str, PartnerCertificateRecord] = {}
+        self.trust_version = 0  # bumped by every commit that adds CA rows
         self.data_lock = threading.Lock()
         # One creation lock for the whole store: simple, and deadlock-free.
         self.creation_lock = threading.RLock()
@@ -110,10 +116,12 @@ class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self.keys = MemoryKeyRepository(store)
+        self.trust = MemoryTrustStore(store)
         self._locked = False
 
     def __enter__(self) -> "MemoryUnitOfWork":
         self.keys = MemoryKeyRepository(self._store)
+        self.trust = MemoryTrustStore(self._store)
         return self
 
     def __exit__(
@@ -138,6 +146,7 @@ class MemoryUnitOfWork:
             self._store.aliases.update(self.keys.staged_aliases)
             self._store.stored.update(self.keys.staged_stored)
             self._store.retired_thumbprints.update(self.keys.staged_retired)
+            self.trust.commit()
         self.rollback()
 
     def rollback(self) -> None:
@@ -145,6 +154,7 @@ class MemoryUnitOfWork:
         self.keys.staged_aliases.clear()
         self.keys.staged_stored.clear()
         self.keys.staged_retired.clear()
+        self.trust.clear()
 
 
 class MemoryUnitOfWorkFactory:

@@ -25,6 +25,7 @@ from domain.errors import StoreUnavailableError
 from domain.keys import KeyTuple
 
 from ..sql.key_repository import SqlKeyRepository
+from ..sql.trust_store import SqlTrustStore
 from . import schema as migrations
 from .pool import ConnectionPool, PoolExhausted
 
@@ -181,6 +182,7 @@ class PostgresUnitOfWork:
         self._broken = False
         self._in_transaction = False
         self.keys = SqlKeyRepository(self)
+        self.trust = SqlTrustStore(self)
 
     def __enter__(self) -> "PostgresUnitOfWork":
         self._connection, self._broken, self._in_transaction = None, False, False
@@ -245,6 +247,10 @@ class PostgresUnitOfWork:
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc).replace(tzinfo=None)
+
+    @staticmethod
+    def date_of(column: str) -> str:
+        return f"to_char({column}, 'YYYY-MM-DD')"
 
     # -- the UnitOfWork protocol ----------------------------------------------------------
 

@@ -151,6 +151,13 @@ END $$""",
 )""",
             ],
         ),
+        (
+            4,
+            [
+                # The partner trust store is read per domain (path building, listings).
+                f"CREATE INDEX IF NOT EXISTS idx_km_ca_cert_domain ON {s}.ca_cert_store (partner_domain, cr_dtimes)",
+            ],
+        ),
     ]
 
 

@@ -34,6 +34,9 @@ class SqlUnit(Protocol):
     def now(self) -> Any:
         """The audit timestamp (cr_dtimes / upd_dtimes) in the database's format."""
 
+    def date_of(self, column: str) -> str:
+        """An SQL expression giving a timestamp column's date as 'YYYY-MM-DD' text."""
+
 
 class SqlKeyRepository:
     def __init__(self, unit: SqlUnit) -> None:

@@ -19,6 +19,7 @@ from domain.errors import StoreUnavailableError
 from domain.keys import KeyTuple
 
 from ..sql.key_repository import SqlKeyRepository
+from ..sql.trust_store import SqlTrustStore
 from . import schema
 
 
@@ -62,6 +63,7 @@ class SqliteUnitOfWork:
         self._connection: sqlite3.Connection | None = None
         self._in_transaction = False
         self.keys = SqlKeyRepository(self)
+        self.trust = SqlTrustStore(self)
 
     def __enter__(self) -> "SqliteUnitOfWork":
         self._connection = self._database.connection()
@@ -108,6 +110,10 @@ class SqliteUnitOfWork:
     @staticmethod
     def now() -> str:
         return schema.format_timestamp(datetime.now(timezone.utc))
+
+    @staticmethod
+    def date_of(column: str) -> str:
+        return f"substr({column}, 1, 10)"
 
     # -- the UnitOfWork protocol ----------------------------------------------------------
 

@@ -122,6 +122,13 @@ CREATE TABLE km_key_thumbprint (
 );
 """,
     ),
+    (
+        4,
+        # The partner trust store is read per domain (path building, listings).
+        """
+CREATE INDEX idx_ca_cert_domain ON ca_cert_store (partner_domain, cr_dtimes);
+""",
+    ),
 ]
 
 SEED_USER = "mosipadmin"

@@ -8,10 +8,12 @@ from typing import Callable, Protocol
 from domain.keys import KeyTuple
 
 from .key_repository import KeyRepository
+from .trust_store import TrustStoreRepository
 
 
 class UnitOfWork(Protocol):
     keys: KeyRepository
+    trust: TrustStoreRepository
 
     def __enter__(self) -> "UnitOfWork": ...
 

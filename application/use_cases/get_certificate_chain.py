@@ -3,12 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography.hazmat.primitives.serialization import Encoding, pkcs7
-
 from domain.keys import KeyTuple
 
 from ..key_hierarchy import KeyHierarchy
 from ..trust_path import own_trust_path
+from ..x509 import pkcs7_pem
 
 
 @dataclass(frozen=True)
@@ -35,5 +34,4 @@ class GetCertificateChain:
         key = self.hierarchy.current_key(key_tuple)
         with self.hierarchy.uow_factory() as uow:
             path = own_trust_path(self.hierarchy, uow.keys, key_tuple.app_id, key.certificate)
-        bundle = pkcs7.serialize_certificates(path, Encoding.PEM).decode("ascii")
-        return CertificateChainResult(bundle.rstrip("\n"), self.hierarchy.clock.now())
+        return CertificateChainResult(pkcs7_pem(path), self.hierarchy.clock.now())

@@ -13,6 +13,8 @@ from domain.errors import Errors, KeyManagerError
 
 from .. import jose
 from ..signing_keys import SigningKeys
+from ..x509 import load_der
+from .verify_certificate_trust import VerifyCertificateTrust
 from ..x509 import UNPARSABLE_CERTIFICATE, parse_pem_certificate
 
 TRUST_NOT_VERIFIED = "TRUST_NOT_VERIFIED"
@@ -30,6 +32,9 @@ class JwtVerifyCommand:
     certificate_data: str | None = None
     validate_trust: bool = False
     domain: str | None = None
+    #: jwtVerify/v2: the trust check takes the header's x5c entries between the leaf and the
+    #: last one as intermediates (the last, the sender's root, is never trusted on its word).
+    trust_header_chain: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,13 @@ def _split(token: str) -> tuple[list[str], dict[str, Any]]:
 class JwtVerify:
     """jwtVerify: the certificate comes from the header's x5c, else the request's PEM,
     else our key of (app, ref); it must be valid now. joserfc checks the signature with
-    the one algorithm that fits the key, so `none`, HMAC and algorithm swaps fail."""
+    the one algorithm that fits the key, so `none`, HMAC and algorithm swaps fail.
+    With validateTrust and a domain, the certificate must chain to that partner domain's
+    trust store (verifyCertificateTrust)."""
 
-    def __init__(self, signing_keys: SigningKeys) -> None:
+    def __init__(self, signing_keys: SigningKeys, trust: VerifyCertificateTrust) -> None:
         self.signing_keys = signing_keys
+        self.trust = trust
 
     def execute(self, command: JwtVerifyCommand) -> JwtVerifyResult:
         parts, header = _split(command.jwt_signature_data)
@@ -75,7 +83,14 @@ class JwtVerify:
         elif not (command.domain or "").strip():
             trust = TRUST_NOT_VERIFIED_NO_DOMAIN
         else:
-            trust = TRUST_CERT_PATH_NOT_VALID  # no partner trust store holds it (yet)
+            intermediates = []
+            if command.trust_header_chain and len(header_chain) > 2:
+                try:
+                    intermediates = [load_der(der) for der in header_chain[1:-1]]
+                except UNPARSABLE_CERTIFICATE:
+                    raise KeyManagerError(Errors.SIGNATURE_DATA_INVALID) from None
+            trusted = self.trust.is_trusted(certificate, command.domain or "", intermediates)
+            trust = TRUST_CERT_PATH_VALID if trusted else TRUST_CERT_PATH_NOT_VALID
         return JwtVerifyResult(valid, "Validation Successful" if valid else "Validation Failed", trust)
 
     def _certificate(

@@ -49,6 +49,9 @@ AUDITED: dict[str, str] = {
     "signature.jwt_verify": "jwtVerify",
     "signature.jwt_verify_v2": "jwtVerify/v2",
     "signature.legacy_validate": "validate",
+    "partner.upload_ca_certificate": "uploadCACertificate",
+    "partner.upload_partner_certificate": "uploadPartnerCertificate",
+    "partner.verify_certificate_trust": "verifyCertificateTrust",
 }
 
 

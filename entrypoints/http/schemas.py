@@ -154,6 +154,53 @@ class LegacyValidateRequest(_Dto):
     timestamp = optional_text(validate=_timestamp)
 
 
+_ANNOTATED_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
+ANNOTATED_INSTANT_MESSAGE = "must match yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+
+
+def _annotated_instant(value: str) -> None:
+    if not _ANNOTATED_INSTANT.match(value):
+        raise SchemaError(ANNOTATED_INSTANT_MESSAGE)
+    try:
+        datetime.fromisoformat(value[:23])
+    except ValueError:
+        raise SchemaError(ANNOTATED_INSTANT_MESSAGE) from None
+
+
+class CaCertificateRequest(_Dto):
+    certificateData = required_text()
+    partnerDomain = required_text()
+
+
+class PartnerCertificateRequest(CaCertificateRequest):
+    organizationName = required_text()
+
+
+class CertificateTrustRequest(CaCertificateRequest):
+    pass
+
+
+def optional_number() -> fields.Integer:
+    return fields.Integer(load_default=None, allow_none=True, strict=True, error_messages={"invalid": "must be an integer"})
+
+
+class CaCertificateListRequest(_Dto):
+    caCertificateType = optional_text()
+    partnerDomain = optional_text()
+    excludeMosipCA = optional_flag()
+    sortByFieldName = optional_text()
+    sortOrder = optional_text()
+    pageNumber = optional_number()
+    pageSize = optional_number()
+    certId = optional_text()
+    issuedTo = optional_text()
+    issuedBy = optional_text()
+    validFromDate = optional_text(validate=_annotated_instant)
+    validTillDate = optional_text(validate=_annotated_instant)
+    uploadTime = optional_text(validate=_annotated_instant)
+    expiringWithinDate = optional_text(validate=_annotated_instant)
+
+
 def _envelope(dto: type[Schema]) -> Schema:
     class Envelope(_Dto):
         id = fields.Raw(load_default=None, allow_none=True)

@@ -99,7 +99,7 @@ def jws_sign_v2(use_case: JwsSign = Provide[Container.jws_sign]) -> Response:
     return _signed(result.jwt_signed_data, result.timestamp)
 
 
-def _verify(dto: dict[str, Any], use_case: JwtVerify) -> Response:
+def _verify(dto: dict[str, Any], use_case: JwtVerify, *, v2: bool = False) -> Response:
     result = use_case.execute(
         JwtVerifyCommand(
             jwt_signature_data=dto["jwtSignatureData"],
@@ -109,6 +109,7 @@ def _verify(dto: dict[str, Any], use_case: JwtVerify) -> Response:
             certificate_data=dto["certificateData"],
             validate_trust=bool(dto["validateTrust"]),
             domain=dto["domain"],
+            trust_header_chain=v2,
         )
     )
     return success(
@@ -125,7 +126,7 @@ def jwt_verify(use_case: JwtVerify = Provide[Container.jwt_verify]) -> Response:
 @blueprint.post("/jwtVerify/v2")
 @inject
 def jwt_verify_v2(use_case: JwtVerify = Provide[Container.jwt_verify]) -> Response:
-    return _verify(load_request(JwtVerifyRequest, request_body()), use_case)
+    return _verify(load_request(JwtVerifyRequest, request_body()), use_case, v2=True)
 
 
 def _raw(dto: dict[str, Any], use_case: SignRawData):
