@@ -10,6 +10,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.errors import Errors, KeyManagerError
@@ -45,6 +46,18 @@ def aes_gcm_decrypt(key: bytes, nonce: bytes, ciphertext_and_tag: bytes, aad: by
         return AESGCM(key).decrypt(nonce, ciphertext_and_tag, aad or None)
     except InvalidTag:
         raise KeyManagerError(Errors.CORRUPTED_DATA) from None
+
+
+def aes_ecb(key: bytes, data: bytes, *, encrypt: bool) -> bytes:
+    """AES-ECB without padding over whole blocks: only ever applied to random keys and
+    hashes (the reference's ZK key wrap and derivation), never to data."""
+    if len(key) not in (16, 24, 32):
+        raise KeyManagerError(Errors.INVALID_KEY)
+    if not data or len(data) % 16:
+        raise KeyManagerError(Errors.INVALID_DATA_LENGTH)
+    cipher = Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305 - single random blocks, see above
+    operation = cipher.encryptor() if encrypt else cipher.decryptor()
+    return operation.update(data) + operation.finalize()
 
 
 def generate_rsa_key() -> rsa.RSAPrivateKey:

@@ -186,7 +186,7 @@ class KeyHierarchy:
         return der
 
     @staticmethod
-    def _note_created(keys: KeyRepository, record: KeyAlias) -> None:
+    def note_created(keys: KeyRepository, record: KeyAlias) -> None:
         sink = created_keys.get()
         if sink is not None:
             sink.append((record, bool(keys.aliases_for(record.key_tuple))))
@@ -306,7 +306,7 @@ class KeyHierarchy:
             thumbprint=thumbprint_hex(der),
             uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
         )
-        self._note_created(uow.keys, record)
+        self.note_created(uow.keys, record)
         uow.keys.add_alias(record)
         return self._remember(CertifiedKey(record, certificate, der))
 
@@ -376,7 +376,7 @@ class KeyHierarchy:
             thumbprint=thumbprint_hex(der),
             uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
         )
-        self._note_created(uow.keys, record)
+        self.note_created(uow.keys, record)
         uow.keys.add_alias(record)
         uow.keys.add_stored_key(stored)
         return self._remember(CertifiedKey(record, certificate, der, stored))

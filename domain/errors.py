@@ -177,3 +177,10 @@ class KeystoreUnavailableError(StoreUnavailableError):
 
     def __init__(self) -> None:
         super().__init__(Errors.KEYSTORE_UNAVAILABLE)
+
+
+class ServiceBusyError(StoreUnavailableError):
+    """Deliberately slow work (PBKDF2, Argon2) has used its share of the workers: HTTP 503."""
+
+    def __init__(self) -> None:
+        super().__init__(Errors.EXPENSIVE_WORK_BUSY)

@@ -53,7 +53,43 @@ def run_init(container: Container, settings: Settings, out=sys.stdout) -> int:
             created_keys.reset(created)
         state = "created" if result.created else "exists "
         print(f"{spec:<28} {state} expires {result.expiry_at:%Y-%m-%d}", file=out)
+    if settings.zk_pool_size and run_zk_init(container, settings.zk_pool_size, out=out):
+        failures += 1
     return 1 if failures else 0
+
+
+class ProgressBar:
+    """`[#####.....] 5000/10000` redrawn in place on a terminal; a line per tenth otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, out=sys.stderr) -> None:
+        self.out = out
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self._last_tenth = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        total = max(total, 1)
+        filled = min(self.WIDTH, self.WIDTH * done // total)
+        text = f"ZK key pool [{'#' * filled}{'.' * (self.WIDTH - filled)}] {min(done, total)}/{total}"
+        if self.tty:
+            print("\r" + text, end="" if done < total else "\n", file=self.out, flush=True)
+        elif (tenth := 10 * min(done, total) // total) != self._last_tenth:
+            self._last_tenth = tenth
+            print(text, file=self.out, flush=True)
+
+
+def run_zk_init(container: Container, size: int, out=sys.stdout, progress=None) -> int:
+    """The ZK master key (KERNEL/IDENTITY_CACHE) and the pool of random keys: idempotent, and
+    resumable: each batch commits, so an interrupted run continues where it stopped."""
+    try:
+        result = container.init_zk_pool().execute(size, progress or ProgressBar())
+    except KeyManagerError as error:
+        print(f"{'ZK key pool':<28} FAILED  {error.code} {error.message}", file=out)
+        return 1
+    master = "master key created, " if result.master_created else ""
+    print(f"{'ZK key pool':<28} {master}{result.created} keys added, {result.total} in the pool", file=out)
+    return 0
 
 
 def run_status(container: Container, out=sys.stdout, settings: Settings | None = None) -> int:
@@ -171,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit_actions.add_parser("verify", help="check the whole chain: exit 1 at the first edited/removed/moved record")
     audit_list = audit_actions.add_parser("list", help="show the latest records")
     audit_list.add_argument("--limit", type=int, default=20, help="how many records (default 20)")
+    zk = commands.add_parser("zk", help="zero-knowledge encryption key pool")
+    zk_actions = zk.add_subparsers(dest="action", required=True)
+    zk_init = zk_actions.add_parser("init", help="create the ZK master key and the pool (idempotent, resumable)")
+    zk_init.add_argument("--size", type=int, help="pool size (default KEYMANAGER_ZK_POOL_SIZE, 10000)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -191,6 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             return run_audit(build_container(settings), args.action, getattr(args, "limit", 20), out=sys.stdout)
         container = build_container(settings)
+        if args.command == "zk":
+            size = args.size if args.size is not None else settings.zk_pool_size
+            return run_zk_init(container, max(0, size))
         if args.command == "init":
             return run_init(container, settings)
         return run_status(container, settings=settings)

@@ -43,6 +43,18 @@ from application.use_cases.upload_certificate import UploadCertificate
 from application.use_cases.verify_jwt import JwtVerify
 from application.partner_trust_store import PartnerTrustStore
 from domain.partner_trust import PartnerTrustPolicy
+from application.symmetric_keys import SymmetricKeys
+from application.work_limiter import WorkLimiter
+from application.zk_keys import ZkKeys
+from application.use_cases.generate_symmetric_key import GenerateSymmetricKey
+from application.use_cases.init_zk_pool import InitZkPool
+from application.use_cases.zk_decrypt import ZkDecrypt
+from application.use_cases.zk_encrypt import ZkEncrypt, ZkPublicKeys
+from application.use_cases.zk_reencrypt_random_key import ZkReEncryptRandomKey
+from application.use_cases.generate_argon2_hash import Argon2Parameters, GenerateArgon2Hash
+from application.use_cases.jwt_encryption import JwtDecrypt, JwtEncrypt
+from application.use_cases.pin_encryption import PinEncryption
+from application.use_cases.token_id import GenerateTokenId
 from application.use_cases.get_ca_certificate_trust_path import GetCaCertificateTrustPath
 from application.use_cases.get_ca_certificates import GetCaCertificates
 from application.use_cases.get_partner_certificate import GetPartnerCertificate
@@ -50,7 +62,7 @@ from application.use_cases.upload_ca_certificate import UploadCaCertificate
 from application.use_cases.upload_partner_certificate import UploadPartnerCertificate
 from application.use_cases.verify_certificate_trust import VerifyCertificateTrust
 
-from .settings import ConfigurationError, Settings, keystore_password, pkcs11_pin
+from .settings import ConfigurationError, Settings, keystore_password, pkcs11_pin, tokenid_salts
 
 #: Entries of the policy and certificate caches (few applications, few current keys).
 METADATA_CACHE_SIZE = 512
@@ -168,6 +180,60 @@ class Container(containers.DeclarativeContainer):
         GetCaCertificateTrustPath, uow_factory=uow_factory, trust_store=partner_trust_store, clock=clock
     )
 
+    # Symmetric keys and zero-knowledge encryption (ADR 0013)
+    symmetric_keys = providers.Singleton(SymmetricKeys, hierarchy=hierarchy)
+    generate_symmetric_key = providers.Factory(GenerateSymmetricKey, symmetric_keys=symmetric_keys)
+    zk_keys = providers.Singleton(
+        ZkKeys,
+        hierarchy=hierarchy,
+        random_keys=providers.Singleton(
+            TtlLruCache, max_entries=config.key_cache_size, ttl_seconds=config.key_cache_ttl_seconds
+        ),
+        active_ids=providers.Singleton(TtlLruCache, max_entries=1, ttl_seconds=config.policy_cache_ttl_seconds),
+    )
+    zk_public_keys = providers.Singleton(
+        ZkPublicKeys, app_id=config.zk.public_key_app_id, ref_ids=config.zk.public_key_ref_ids
+    )
+    init_zk_pool = providers.Factory(InitZkPool, symmetric_keys=symmetric_keys, zk_keys=zk_keys)
+    zk_encrypt = providers.Factory(ZkEncrypt, zk_keys=zk_keys, hierarchy=hierarchy, public_keys=zk_public_keys)
+    zk_decrypt = providers.Factory(ZkDecrypt, zk_keys=zk_keys)
+    zk_reencrypt_random_key = providers.Factory(
+        ZkReEncryptRandomKey, zk_keys=zk_keys, hierarchy=hierarchy, decrypt=decrypt_data, public_keys=zk_public_keys
+    )
+    #: PBKDF2 and Argon2 share one bound per process (application/work_limiter.py).
+    slow_work = providers.Singleton(
+        WorkLimiter,
+        concurrency=config.slow_work.concurrency,
+        waiting=config.slow_work.waiting,
+        wait_seconds=config.slow_work.wait_seconds,
+    )
+
+    pin_encryption = providers.Factory(PinEncryption, iterations=config.pin_hash_iterations, limiter=slow_work)
+    generate_argon2_hash = providers.Factory(
+        GenerateArgon2Hash,
+        parameters=providers.Singleton(
+            Argon2Parameters,
+            iterations=config.argon2.iterations,
+            memory_kib=config.argon2.memory_kib,
+            parallelism=config.argon2.parallelism,
+        ),
+        limiter=slow_work,
+    )
+    jwt_encrypt = providers.Factory(JwtEncrypt, hierarchy=hierarchy)
+    jwt_decrypt = providers.Factory(
+        JwtDecrypt, hierarchy=hierarchy, decrypt=decrypt_data, max_plaintext_bytes=config.max_body_bytes
+    )
+    #: The salts are read (or generated into the data directory) on the first token request.
+    tokenid_salts = providers.Singleton(
+        tokenid_salts,
+        data_dir=config.data_dir,
+        uin_salt=config.tokenid.uin_salt,
+        partner_code_salt=config.tokenid.partner_code_salt,
+    )
+    generate_token_id = providers.Factory(
+        GenerateTokenId, salts=tokenid_salts.provider, length=config.tokenid.length
+    )
+
     jwt_sign = providers.Factory(JwtSign, signing_keys=signing_keys)
     jwt_verify = providers.Factory(JwtVerify, signing_keys=signing_keys, trust=verify_certificate_trust)
     jws_sign = providers.Factory(JwsSign, signing_keys=signing_keys)
@@ -216,6 +282,29 @@ def build_container(settings: Settings, *, upgrade: bool | None = None) -> Conta
             "key_cache_ttl_seconds": settings.key_cache_ttl_seconds,
             "policy_cache_ttl_seconds": settings.policy_cache_ttl_seconds,
             "partner_trust_cache_seconds": settings.partner_trust_cache_seconds,
+            "zk": {
+                "pool_size": settings.zk_pool_size,
+                "public_key_app_id": settings.zk_public_key_app_id,
+                "public_key_ref_ids": settings.zk_public_key_ref_ids,
+            },
+            "pin_hash_iterations": settings.pin_hash_iterations,
+            "argon2": {
+                "iterations": settings.argon2_iterations,
+                "memory_kib": settings.argon2_memory_kib,
+                "parallelism": settings.argon2_parallelism,
+            },
+            "max_body_bytes": settings.max_body_bytes,
+            "data_dir": settings.data_dir,
+            "tokenid": {
+                "uin_salt": settings.tokenid_uin_salt or "",
+                "partner_code_salt": settings.tokenid_partner_code_salt or "",
+                "length": settings.tokenid_length,
+            },
+            "slow_work": {
+                "concurrency": settings.slow_work_concurrency,
+                "waiting": settings.slow_work_waiting,
+                "wait_seconds": settings.slow_work_wait_seconds,
+            },
             "partner": {
                 "domains": settings.partner_domains,
                 "ca_minimum_validity_months": settings.partner_ca_min_validity_months,

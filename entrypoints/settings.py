@@ -84,6 +84,23 @@ class Settings:
     partner_sign_app_id: str = "PMS"
     partner_resign_ftm_certs: bool = False
     partner_trust_cache_seconds: float = 7200.0
+    #: Zero-knowledge encryption: pool size, and whose certificates the random key goes to.
+    zk_pool_size: int = 10000
+    zk_public_key_app_id: str = "IDA"
+    zk_public_key_ref_ids: tuple[str, ...] = ("PUBLIC_KEY",)
+    #: encryptWithPin / decryptWithPin (mosip.kernel.crypto.hash-iteration) and generateArgon2Hash.
+    pin_hash_iterations: int = 100000
+    argon2_iterations: int = 10
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 2
+    #: Bound on deliberately slow work per process (application/work_limiter.py).
+    slow_work_concurrency: int = 1
+    slow_work_waiting: int = 1
+    slow_work_wait_seconds: float = 5.0
+    #: Token IDs: the salts (generated into the data dir on first use when unset) and length.
+    tokenid_uin_salt: str | None = field(default=None, repr=False)
+    tokenid_partner_code_salt: str | None = field(default=None, repr=False)
+    tokenid_length: int = 36
     #: (role key, roles) pairs from KEYMANAGER_ROLES_<KEY>; a dict is accepted and normalised.
     role_overrides: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -238,6 +255,23 @@ class Settings:
             partner_trust_cache_seconds=float(
                 number("KEYMANAGER_PARTNER_TRUST_CACHE_SECONDS", base.partner_trust_cache_seconds, float)
             ),
+            zk_pool_size=max(0, int(number("KEYMANAGER_ZK_POOL_SIZE", base.zk_pool_size))),
+            zk_public_key_app_id=text("KEYMANAGER_ZK_PUBLIC_KEY_APP_ID", base.zk_public_key_app_id),
+            zk_public_key_ref_ids=tuple(
+                r.strip() for r in env.get("KEYMANAGER_ZK_PUBLIC_KEY_REF_IDS", "").split(",") if r.strip()
+            ) or base.zk_public_key_ref_ids,
+            pin_hash_iterations=max(1, int(number("KEYMANAGER_PIN_HASH_ITERATIONS", base.pin_hash_iterations))),
+            argon2_iterations=max(1, int(number("KEYMANAGER_ARGON2_ITERATIONS", base.argon2_iterations))),
+            argon2_memory_kib=max(8, int(number("KEYMANAGER_ARGON2_MEMORY_KIB", base.argon2_memory_kib))),
+            argon2_parallelism=max(1, int(number("KEYMANAGER_ARGON2_PARALLELISM", base.argon2_parallelism))),
+            slow_work_concurrency=max(1, int(number("KEYMANAGER_SLOW_WORK_CONCURRENCY", base.slow_work_concurrency))),
+            slow_work_waiting=max(0, int(number("KEYMANAGER_SLOW_WORK_WAITING", base.slow_work_waiting))),
+            slow_work_wait_seconds=max(
+                0.0, float(number("KEYMANAGER_SLOW_WORK_WAIT_SECONDS", base.slow_work_wait_seconds, float))
+            ),
+            tokenid_uin_salt=env.get("KEYMANAGER_TOKENID_UIN_SALT") or None,
+            tokenid_partner_code_salt=env.get("KEYMANAGER_TOKENID_PARTNERCODE_SALT") or None,
+            tokenid_length=max(1, int(number("KEYMANAGER_TOKENID_LENGTH", base.tokenid_length))),
             role_overrides=role_overrides,
         )
 
@@ -260,6 +294,23 @@ def keystore_password(settings: Settings) -> bytes:
     if not password:
         raise ConfigurationError(f"the keystore password file {path} is empty")
     return password.encode("utf-8")
+
+
+def tokenid_salts(data_dir: Path, uin_salt: str | None, partner_code_salt: str | None) -> tuple[str, str]:
+    """The token-ID salts: from the environment, else random ones generated once into
+    <data dir>/tokenid.salts (0600). Instances sharing a database must share the salts."""
+    if uin_salt and partner_code_salt:
+        return uin_salt, partner_code_salt
+    path = Path(data_dir) / "tokenid.salts"
+    if not path.exists():
+        _create_secret_file(path, secrets.token_urlsafe(36) + "\n" + secrets.token_urlsafe(36))
+    try:
+        lines = path.read_text(encoding="utf-8").split()
+    except OSError:
+        raise ConfigurationError(f"cannot read the token ID salts file {path}") from None
+    if len(lines) != 2:
+        raise ConfigurationError(f"the token ID salts file {path} must hold two lines")
+    return uin_salt or lines[0], partner_code_salt or lines[1]
 
 
 def pkcs11_pin(settings: Settings) -> str:

@@ -12,8 +12,10 @@ from types import TracebackType
 
 from domain.keys import DEFAULT_POLICIES, KeyAlias, KeyPolicy, KeyTuple, StoredKey
 from domain.partner_trust import CaCertificateRecord, PartnerCertificateRecord
+from domain.zk import ZkPoolRow
 
 from .trust_store import MemoryTrustStore
+from .zk_pool import MemoryZkKeyPool
 
 
 class MemoryStore:
@@ -27,6 +29,7 @@ class MemoryStore:
         self.ca_certificates: dict[str, CaCertificateRecord] = {}
         self.partner_certificates: dict[str, PartnerCertificateRecord] = {}
         self.trust_version = 0  # bumped by every commit that adds CA rows
+        self.zk_pool: dict[int, ZkPoolRow] = {}
         self.data_lock = threading.Lock()
         # One creation lock for the whole store: simple, and deadlock-free.
         self.creation_lock = threading.RLock()
@@ -117,11 +120,13 @@ class MemoryUnitOfWork:
         self._store = store
         self.keys = MemoryKeyRepository(store)
         self.trust = MemoryTrustStore(store)
+        self.zk = MemoryZkKeyPool(store)
         self._locked = False
 
     def __enter__(self) -> "MemoryUnitOfWork":
         self.keys = MemoryKeyRepository(self._store)
         self.trust = MemoryTrustStore(self._store)
+        self.zk = MemoryZkKeyPool(self._store)
         return self
 
     def __exit__(
@@ -147,6 +152,7 @@ class MemoryUnitOfWork:
             self._store.stored.update(self.keys.staged_stored)
             self._store.retired_thumbprints.update(self.keys.staged_retired)
             self.trust.commit()
+            self._store.zk_pool.update(self.zk.staged)
         self.rollback()
 
     def rollback(self) -> None:
@@ -155,6 +161,7 @@ class MemoryUnitOfWork:
         self.keys.staged_stored.clear()
         self.keys.staged_retired.clear()
         self.trust.clear()
+        self.zk.staged.clear()
 
 
 class MemoryUnitOfWorkFactory:

@@ -9,7 +9,15 @@ import threading
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from application.crypto import SoftwareKey, generate_key, public_key_to_spki, rsa_oaep_decrypt, sign_with
+from application.crypto import (
+    SoftwareKey,
+    aes_ecb,
+    generate_key,
+    public_key_to_spki,
+    random_bytes,
+    rsa_oaep_decrypt,
+    sign_with,
+)
 from application.ports.keystore import (
     KeyAlgorithm,
     KeystoreError,
@@ -22,6 +30,7 @@ from application.ports.keystore import (
 class MemoryKeystore:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[SoftwareKey, bytes | None]] = {}
+        self._secrets: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def generate_key_pair(self, alias: str, algorithm: KeyAlgorithm = KeyAlgorithm.RSA_2048) -> bytes:
@@ -68,13 +77,33 @@ class MemoryKeystore:
         except ValueError:
             raise PrivateKeyOperationError("signature scheme does not fit the key") from None
 
+    def generate_secret_key(self, alias: str) -> None:
+        with self._lock:
+            if alias in self._entries or alias in self._secrets:
+                raise KeystoreError(f"Alias already exists: {alias}")
+            self._secrets[alias] = random_bytes(32)
+
+    def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        return aes_ecb(self._secret(alias), data, encrypt=True)
+
+    def decrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        return aes_ecb(self._secret(alias), data, encrypt=False)
+
     def delete(self, alias: str) -> None:
         with self._lock:
             self._entries.pop(alias, None)
+            self._secrets.pop(alias, None)
 
     def aliases(self) -> list[str]:
         with self._lock:
-            return sorted(self._entries)
+            return sorted({*self._entries, *self._secrets})
+
+    def _secret(self, alias: str) -> bytes:
+        with self._lock:
+            key = self._secrets.get(alias)
+        if key is None:
+            raise KeystoreError(f"No such alias: {alias}")
+        return key
 
     def health(self) -> KeystoreHealth:
         with self._lock:

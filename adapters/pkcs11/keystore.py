@@ -453,18 +453,20 @@ class Pkcs11Keystore:
 
     def delete(self, alias: str) -> None:
         def remove(session: Any) -> None:
-            for cls in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE):
+            for cls in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE, ObjectClass.SECRET_KEY):
                 for obj in list(session.get_objects({Attribute.CLASS: cls, Attribute.ID: alias.encode()})):
                     obj.destroy()
             for obj in self._certificates(session, alias):
                 obj.destroy()
             self._local.keys.pop(alias, None)
+            self._local.keys.pop("secret:" + alias, None)
 
         self._call(remove)
 
     def aliases(self) -> list[str]:
         def list_ids(session: Any) -> list[str]:
             found = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
+            found += list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY}))
             if not found:
                 self._require_login(session)
             return sorted(bytes(obj[Attribute.ID]).decode("utf-8", "replace") for obj in found)
@@ -478,32 +480,51 @@ class Pkcs11Keystore:
             return KeystoreHealth(False, f"PKCS#11 token '{self._token_label}': {type(error).__name__}")
         return KeystoreHealth(True, f"PKCS#11 token '{self._token_label}' answers")
 
-    # -- beyond the port: token randomness and AES keys (for zero-knowledge encryption) ---------
+    # -- secret keys (generateSymmetricKey, the ZK master key) and token randomness ------------------
 
     def random_bytes(self, length: int) -> bytes:
         return self._call(lambda s: bytes(s.generate_random(length * 8)))
 
-    def generate_aes_key(self, alias: str) -> None:
+    def generate_secret_key(self, alias: str) -> None:
         def generate(session: Any) -> None:
+            if list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.ID: alias.encode()})):
+                raise KeystoreError(f"Alias already exists: {alias}")
             session.generate_key(
                 KeyType.AES,
                 256,
                 label=alias,
                 id=alias.encode(),
                 store=True,
-                template={Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True},
+                template={
+                    Attribute.SENSITIVE: True,
+                    Attribute.EXTRACTABLE: False,
+                    Attribute.PRIVATE: True,
+                    Attribute.ENCRYPT: True,
+                    Attribute.DECRYPT: True,
+                },
             )
 
         self._call(generate)
 
-    def has_aes_key(self, alias: str) -> bool:
-        def find(session: Any) -> bool:
-            if list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: alias})):
-                return True
-            self._require_login(session)
-            return False
+    def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        return self._call(lambda session: bytes(self._secret_key(session, alias).encrypt(data, mechanism=Mechanism.AES_ECB)))
 
-        return self._call(find)
+    def decrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        return self._call(lambda session: bytes(self._secret_key(session, alias).decrypt(data, mechanism=Mechanism.AES_ECB)))
+
+    def _secret_key(self, session: Any, alias: str) -> Any:
+        cache: dict[str, Any] = self._local.keys
+        key = cache.get("secret:" + alias)
+        if key is None:
+            try:
+                key = session.get_key(object_class=ObjectClass.SECRET_KEY, id=alias.encode())
+            except p11.NoSuchKey:
+                self._require_login(session)
+                raise KeystoreError(f"No such alias: {alias}") from None
+            except p11.MultipleObjectsReturned:
+                raise KeystoreError(f"More than one key under alias: {alias}") from None
+            cache["secret:" + alias] = key
+        return key
 
 
 def _spki(session: Any, private_key: Any) -> bytes:

@@ -1,7 +1,10 @@
 """The embedded default keystore: one password-protected PKCS#12 file per alias.
 
 `cryptography` cannot write a PKCS#12 holding several keys, hence a directory
-of ``<alias>.p12`` files. Several worker processes may share the directory:
+of ``<alias>.p12`` files. It cannot write secret-key entries either: an AES key
+is a ``<alias>.aes`` file, the key sealed with AES-256-GCM under a key derived
+from the keystore password (PBKDF2-HMAC-SHA256, per-file salt; the alias is
+authenticated data, so files cannot be swapped). Several worker processes may share the directory:
 files are written to a temp file and moved into place atomically, and each
 process caches what it loaded, checked against the file's identity on every use.
 """
@@ -17,9 +20,21 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+import hashlib
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
-from application.crypto import SoftwareKey, generate_key, public_key_to_spki, rsa_oaep_decrypt, sign_with
+from application.crypto import (
+    SoftwareKey,
+    aes_ecb,
+    generate_key,
+    public_key_to_spki,
+    random_bytes,
+    rsa_oaep_decrypt,
+    sign_with,
+)
 from application.ports.keystore import (
     KeyAlgorithm,
     KeystoreError,
@@ -29,6 +44,9 @@ from application.ports.keystore import (
 )
 
 _SUFFIX = ".p12"
+_SECRET_SUFFIX = ".aes"
+_SECRET_MAGIC = b"KMAES1"
+_SECRET_KDF_ITERATIONS = 200_000
 # Aliases become file names: no separators, no leading dot (temp files use one).
 _ALIAS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
 
@@ -49,6 +67,7 @@ class Pkcs12Keystore:
         self._dir = Path(directory)
         self._password = bytes(password)
         self._cache: dict[str, _Entry] = {}
+        self._secrets: dict[str, tuple[tuple[int, int, int], bytes]] = {}
         self._lock = threading.Lock()
         try:
             self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -97,19 +116,38 @@ class Pkcs12Keystore:
         except ValueError:
             raise PrivateKeyOperationError("signature scheme does not fit the key") from None
 
+    def generate_secret_key(self, alias: str) -> None:
+        path = self._secret_path(alias)
+        if path.exists() or self._path(alias).exists():
+            raise KeystoreError(f"Alias already exists: {alias}")
+        salt, nonce = random_bytes(16), random_bytes(12)
+        sealed = AESGCM(self._file_key(salt)).encrypt(nonce, random_bytes(32), _SECRET_MAGIC + alias.encode())
+        self._write_bytes(alias, path, _SECRET_MAGIC + salt + nonce + sealed, exclusive=True)
+
+    def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        return aes_ecb(self._secret(alias), data, encrypt=True)
+
+    def decrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        return aes_ecb(self._secret(alias), data, encrypt=False)
+
     def delete(self, alias: str) -> None:
-        path = self._path(alias)
         with self._lock:
             self._cache.pop(alias, None)
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            return
-        self._fsync_directory()
+            self._secrets.pop(alias, None)
+        removed = False
+        for path in (self._path(alias), self._secret_path(alias)):
+            try:
+                path.unlink()
+                removed = True
+            except FileNotFoundError:
+                pass
+        if removed:
+            self._fsync_directory()
 
     def aliases(self) -> list[str]:
         # Temp files end in ".tmp", so the glob never sees a half-written entry.
-        return sorted(p.stem for p in self._dir.glob("*" + _SUFFIX) if p.is_file())
+        names = {p.stem for suffix in (_SUFFIX, _SECRET_SUFFIX) for p in self._dir.glob("*" + suffix) if p.is_file()}
+        return sorted(names)
 
     def health(self) -> KeystoreHealth:
         if not self._dir.is_dir():
@@ -128,6 +166,39 @@ class Pkcs12Keystore:
         if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
             raise KeystoreError(f"Invalid alias: {alias!r}")
         return self._dir / (alias + _SUFFIX)
+
+    def _secret_path(self, alias: str) -> Path:
+        return self._path(alias).with_suffix(_SECRET_SUFFIX)
+
+    def _file_key(self, salt: bytes) -> bytes:
+        return hashlib.pbkdf2_hmac("sha256", self._password, salt, _SECRET_KDF_ITERATIONS, 32)
+
+    def _secret(self, alias: str) -> bytes:
+        """The AES key under ``alias``, from the cache while its file is unchanged."""
+        path = self._secret_path(alias)
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+                with self._lock:
+                    cached = self._secrets.get(alias)
+                if cached is not None and cached[0] == stamp:
+                    return cached[1]
+                data = f.read()
+        except FileNotFoundError:
+            raise KeystoreError(f"No such alias: {alias}") from None
+        except OSError as exc:
+            raise KeystoreError(f"Cannot read keystore entry {alias}: {exc.strerror}") from None
+        magic, salt, nonce, sealed = data[:6], data[6:22], data[22:34], data[34:]
+        try:
+            if magic != _SECRET_MAGIC:
+                raise InvalidTag
+            key = AESGCM(self._file_key(salt)).decrypt(nonce, sealed, _SECRET_MAGIC + alias.encode())
+        except (InvalidTag, ValueError):
+            raise KeystoreError(f"Cannot open keystore entry {alias}: wrong password or corrupted file") from None
+        with self._lock:
+            self._secrets[alias] = (stamp, key)
+        return key
 
     def _key(self, alias: str) -> SoftwareKey:
         entry = self._load(alias)
@@ -173,10 +244,12 @@ class Pkcs12Keystore:
     def _write(
         self, alias: str, key: SoftwareKey, certificate: x509.Certificate | None, *, exclusive: bool
     ) -> None:
-        path = self._path(alias)
         data = pkcs12.serialize_key_and_certificates(
             alias.encode(), key, certificate, None, BestAvailableEncryption(self._password)
         )
+        self._write_bytes(alias, self._path(alias), data, exclusive=exclusive)
+
+    def _write_bytes(self, alias: str, path: Path, data: bytes, *, exclusive: bool) -> None:
         # mkstemp creates the file with mode 0600, in the same directory so
         # that the final rename/link stays on one file system (atomic).
         try:

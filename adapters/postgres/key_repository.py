@@ -26,6 +26,7 @@ from domain.keys import KeyTuple
 
 from ..sql.key_repository import SqlKeyRepository
 from ..sql.trust_store import SqlTrustStore
+from ..sql.zk_pool import SqlZkKeyPool
 from . import schema as migrations
 from .pool import ConnectionPool, PoolExhausted
 
@@ -183,6 +184,7 @@ class PostgresUnitOfWork:
         self._in_transaction = False
         self.keys = SqlKeyRepository(self)
         self.trust = SqlTrustStore(self)
+        self.zk = SqlZkKeyPool(self)
 
     def __enter__(self) -> "PostgresUnitOfWork":
         self._connection, self._broken, self._in_transaction = None, False, False

@@ -158,6 +158,19 @@ END $$""",
                 f"CREATE INDEX IF NOT EXISTS idx_km_ca_cert_domain ON {s}.ca_cert_store (partner_domain, cr_dtimes)",
             ],
         ),
+        (
+            5,
+            [
+                # A check value per ZK pool row, so a corrupted row or the wrong master key is
+                # detected at unwrap time (ADR 0013). The pool rows stay the reference's format.
+                f"""CREATE TABLE IF NOT EXISTS {s}.km_zk_key_check (
+    id bigint NOT NULL,
+    key_check character varying(64) NOT NULL,
+    cr_dtimes timestamp NOT NULL,
+    CONSTRAINT pk_kmzkcheck PRIMARY KEY (id)
+)""",
+            ],
+        ),
     ]
 
 

@@ -20,6 +20,7 @@ from domain.keys import KeyTuple
 
 from ..sql.key_repository import SqlKeyRepository
 from ..sql.trust_store import SqlTrustStore
+from ..sql.zk_pool import SqlZkKeyPool
 from . import schema
 
 
@@ -64,6 +65,7 @@ class SqliteUnitOfWork:
         self._in_transaction = False
         self.keys = SqlKeyRepository(self)
         self.trust = SqlTrustStore(self)
+        self.zk = SqlZkKeyPool(self)
 
     def __enter__(self) -> "SqliteUnitOfWork":
         self._connection = self._database.connection()

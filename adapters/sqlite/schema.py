@@ -129,6 +129,18 @@ CREATE TABLE km_key_thumbprint (
 CREATE INDEX idx_ca_cert_domain ON ca_cert_store (partner_domain, cr_dtimes);
 """,
     ),
+    (
+        5,
+        # A check value per ZK pool row, so a corrupted row or the wrong master key is detected
+        # at unwrap time (ADR 0013). The pool rows stay the reference's format.
+        """
+CREATE TABLE km_zk_key_check (
+    id BIGINT NOT NULL CONSTRAINT pk_kmzkcheck PRIMARY KEY,
+    key_check VARCHAR(64) NOT NULL,
+    cr_dtimes TIMESTAMP NOT NULL
+);
+""",
+    ),
 ]
 
 SEED_USER = "mosipadmin"

@@ -55,11 +55,21 @@ class Keystore(Protocol):
     def sign(self, alias: str, data: bytes, scheme: SignatureScheme = SignatureScheme.RSA_PKCS1_SHA256) -> bytes:
         """A signature over ``data`` (the keystore hashes it) with the given scheme."""
 
+    def generate_secret_key(self, alias: str) -> None:
+        """Make an AES-256 key under ``alias`` (generateSymmetricKey, the ZK master key)."""
+
+    def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        """AES-ECB without padding under the secret key; ``data`` is whole 16-byte blocks.
+        Only for wrapping random keys in the reference's ZK pool format (ADR 0013)."""
+
+    def decrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        """The inverse of ``encrypt_blocks``."""
+
     def delete(self, alias: str) -> None:
-        """Remove the key pair and certificate under ``alias`` (no error when absent)."""
+        """Remove the key (pair and certificate, or secret key) under ``alias`` (no error when absent)."""
 
     def aliases(self) -> list[str]:
-        """Every alias that holds a key pair."""
+        """Every alias that holds a key pair or a secret key."""
 
     def health(self) -> KeystoreHealth:
         """Whether the keystore answers."""

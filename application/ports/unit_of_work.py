@@ -9,11 +9,13 @@ from domain.keys import KeyTuple
 
 from .key_repository import KeyRepository
 from .trust_store import TrustStoreRepository
+from .zk_pool import ZkKeyPoolRepository
 
 
 class UnitOfWork(Protocol):
     keys: KeyRepository
     trust: TrustStoreRepository
+    zk: ZkKeyPoolRepository
 
     def __enter__(self) -> "UnitOfWork": ...
 

@@ -88,6 +88,35 @@ class DecryptData:
         sealed, iv = envelope.split_appended_iv(data)
         return DecryptResult(crypto_open(session_key, iv, sealed, command.aad))
 
+    def require_key(
+        self, app_id: str, ref_id: str, thumbprint: bytes, *, caller: str | None = None, allow_master: bool = True
+    ) -> None:
+        """The look-up and access checks of the thumbprint path alone (KER-KMS-023/024/025,
+        KER-CRY-012); ``allow_master=False`` also refuses keystore-held master keys and
+        other-domain certificates (KER-KMS-018)."""
+        command = DecryptCommand(app_id, ref_id, b"", caller=caller)
+        thumbprint_hex = hex_upper(thumbprint)
+        with self.hierarchy.uow_factory() as uow:
+            self._require_access(self.hierarchy.policy(uow.keys, app_id), command)
+            key = self.key_cache.get(thumbprint_hex) or self._resolve(uow.keys, command, thumbprint_hex)
+        if key.alias.app_id != app_id:
+            raise KeyManagerError(Errors.THUMBPRINT_APP_MISMATCH)
+        if not allow_master and key.private_key is None:
+            raise KeyManagerError(Errors.OTHER_DOMAIN_DECRYPTION)
+
+    def open_session_key(
+        self, app_id: str, ref_id: str, thumbprint: bytes, encrypted_key: bytes, *, caller: str | None = None
+    ) -> bytes:
+        """RSA-OAEP-decrypt a session key wrapped to the key the thumbprint names, with the
+        same look-up and access rules as /decrypt (jwtDecrypt, zkReEncryptRandomKey)."""
+        command = DecryptCommand(app_id, ref_id, b"", caller=caller)
+        try:
+            return self._open_with_thumbprint(command, thumbprint, encrypted_key)
+        except KeyManagerError as error:
+            if error.error in _CRYPTO_FAILURES:
+                raise KeyManagerError(Errors.CORRUPTED_DATA) from None
+            raise
+
     # -- access -----------------------------------------------------------------------------
 
     @staticmethod

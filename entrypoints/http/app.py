@@ -7,7 +7,7 @@ from flask import Flask
 
 from ..containers import Container, build_container
 from ..settings import Settings
-from . import cryptomanager, keymanager, partner, signature
+from . import cryptomanager, keymanager, partner, signature, token_id, zk
 from .audit import install_audit
 from .auth import install_auth
 from .errors import register_error_handlers
@@ -26,11 +26,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.url_map.merge_slashes = False
     app.extensions["container"] = container
     app.container = container  # type: ignore[attr-defined]
-    container.wire(modules=[keymanager, cryptomanager, signature, partner])
+    container.wire(modules=[keymanager, cryptomanager, signature, partner, zk, token_id])
     app.register_blueprint(keymanager.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(cryptomanager.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(signature.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(partner.blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(zk.blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(token_id.blueprint, url_prefix=API_PREFIX)
     logging.getLogger("keymanager").setLevel(logging.INFO)
     install_auth(app, settings, API_PREFIX)  # before any route runs: every request is authenticated
     register_error_handlers(app)

@@ -52,6 +52,14 @@ AUDITED: dict[str, str] = {
     "partner.upload_ca_certificate": "uploadCACertificate",
     "partner.upload_partner_certificate": "uploadPartnerCertificate",
     "partner.verify_certificate_trust": "verifyCertificateTrust",
+    "keymanager.generate_symmetric_key": "generateSymmetricKey",
+    "cryptomanager.encrypt_with_pin": "encryptWithPin",
+    "cryptomanager.decrypt_with_pin": "decryptWithPin",
+    "cryptomanager.jwt_encrypt": "jwtEncrypt",
+    "cryptomanager.jwt_decrypt": "jwtDecrypt",
+    "zk.zk_encrypt": "zkEncrypt",
+    "zk.zk_decrypt": "zkDecrypt",
+    "zk.zk_reencrypt_random_key": "zkReEncryptRandomKey",
 }
 
 

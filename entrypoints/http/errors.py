@@ -12,7 +12,7 @@ import logging
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from domain.errors import Errors, KeyManagerError, StoreUnavailableError, ValidationError
+from domain.errors import Errors, KeyManagerError, ServiceBusyError, StoreUnavailableError, ValidationError
 
 from .auth import AccessDenied, AuthenticationRequired
 from .envelope import failure
@@ -44,6 +44,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StoreUnavailableError)
     def _unavailable(error: StoreUnavailableError) -> Response:
+        if isinstance(error, ServiceBusyError):
+            log.warning("slow-work limit reached: request refused with 503")
+            response = failure([(error.code, error.message)], 503)
+            response.headers["Retry-After"] = "1"
+            return response
         log.warning("store unavailable: %s", error.code)
         return failure([(error.code, error.message)], 503)
 

@@ -16,6 +16,7 @@ from application.use_cases.generate_csr import GenerateCsr, GenerateCsrCommand
 from application.use_cases.generate_ec_sign_key import GenerateEcSignKey, GenerateEcSignKeyCommand
 from application.use_cases.get_certificate_chain import GetCertificateChain, GetCertificateChainCommand
 from application.use_cases.upload_certificate import UploadCertificate, UploadCertificateCommand
+from application.use_cases.generate_symmetric_key import GenerateSymmetricKey, GenerateSymmetricKeyCommand
 from application.x509 import Subject
 from domain.errors import ValidationError
 
@@ -26,6 +27,7 @@ from .schemas import (
     CsrGenerateRequest,
     KeyPairGenerateRequest,
     RevokeKeyRequest,
+    SymmetricKeyRequest,
     UploadCertificateRequest,
     load_request,
 )
@@ -179,3 +181,13 @@ def get_certificate_chain(use_case: GetCertificateChain = Provide[Container.get_
     command = GetCertificateChainCommand(_query("applicationId", True), _query("referenceId", False).strip())
     result = use_case.execute(command)
     return success({"certificatesTrustPath": result.certificates_trust_path, "timestamp": format_local(result.timestamp)})
+
+
+@blueprint.post("/generateSymmetricKey")
+@inject
+def generate_symmetric_key(use_case: GenerateSymmetricKey = Provide[Container.generate_symmetric_key]) -> Response:
+    dto = load_request(SymmetricKeyRequest, request_body())
+    result = use_case.execute(
+        GenerateSymmetricKeyCommand(dto["applicationId"], dto["referenceId"], force=bool(dto["force"]))
+    )
+    return success({"status": result.status, "timestamp": format_local(result.timestamp)})

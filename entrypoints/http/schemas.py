@@ -201,6 +201,56 @@ class CaCertificateListRequest(_Dto):
     expiringWithinDate = optional_text(validate=_annotated_instant)
 
 
+class PinCryptoRequest(_Dto):
+    data = required_text()
+    userPin = required_text()
+
+
+class JwtEncryptRequest(_Dto):
+    applicationId = optional_text()
+    referenceId = optional_text()
+    data = required_text()
+    enableDefCompression = optional_flag()
+    includeCertificate = optional_flag()
+    includeCertHash = optional_flag()
+    jwkSetUrl = optional_text()
+    x509Certificate = optional_text()
+
+
+class JwtDecryptRequest(_Dto):
+    applicationId = required_text()
+    referenceId = required_text()
+    encData = required_text()
+
+
+class Argon2HashRequest(_Dto):
+    inputData = required_text()
+    salt = optional_text()
+
+
+class SymmetricKeyRequest(_Dto):
+    applicationId = required_text()
+    referenceId = required_text()
+    force = optional_flag()
+
+
+class ZkDataAttribute(_Dto):
+    identifier = optional_text()
+    value = fields.String(
+        required=True, allow_none=False, error_messages={"required": "must not be null", "null": "must not be null"}
+    )
+
+
+class ZkCryptoRequest(_Dto):
+    id = required_text()
+    zkDataAttributes = fields.List(
+        fields.Nested(ZkDataAttribute),
+        required=True,
+        allow_none=False,
+        error_messages={"required": "must not be null", "null": "must not be null"},
+    )
+
+
 def _envelope(dto: type[Schema]) -> Schema:
     class Envelope(_Dto):
         id = fields.Raw(load_default=None, allow_none=True)

@@ -492,9 +492,9 @@ def test_sqlite_master_ref_is_stored_as_empty_string_not_null(sqlite_database: S
 
 def test_sqlite_upgrade_is_idempotent(tmp_path: Path) -> None:
     database = SqliteDatabase(tmp_path / "fresh.sqlite3")
-    assert database.upgrade() == [1, 2, 3, 4]
+    assert database.upgrade() == [1, 2, 3, 4, 5]
     assert database.upgrade() == []
-    assert database.schema_version() == 4
+    assert database.schema_version() == 5
     again = SqliteDatabase(tmp_path / "fresh.sqlite3")
     assert again.upgrade() == []
     with SqliteUnitOfWorkFactory(again)() as uow:
@@ -592,13 +592,13 @@ def test_postgres_upgrade_is_idempotent_and_records_its_version(postgres_schema_
     again = PostgresDatabase(PostgresOptions.from_url(postgres_schema_url))
     try:
         assert database.schema_version() == 0
-        assert database.upgrade() == [1, 2, 3, 4]
+        assert database.upgrade() == [1, 2, 3, 4, 5]
         assert database.upgrade() == []
-        assert database.schema_version() == 4
+        assert database.schema_version() == 5
         assert again.upgrade() == []
-        assert again.schema_version() == 4
+        assert again.schema_version() == 5
         versions = _pg(database, f"SELECT version, applied_dtimes FROM {database.schema}.km_schema_version")
-        assert [version for version, _ in versions] == [1, 2, 3, 4]
+        assert [version for version, _ in versions] == [1, 2, 3, 4, 5]
         assert versions[0][1] is not None
         # Seeding ran once: one row per default policy, nothing duplicated by the second upgrade.
         count = len(DEFAULT_POLICIES)
@@ -632,9 +632,9 @@ def test_postgres_concurrent_upgrades_migrate_once(postgres_schema_url: str) -> 
         for thread in threads:
             thread.join(timeout=30)
         assert not errors
-        assert sorted(results) == [[], [], [], [1, 2, 3, 4]]
+        assert sorted(results) == [[], [], [], [1, 2, 3, 4, 5]]
         assert _pg(databases[0], f"SELECT version FROM {databases[0].schema}.km_schema_version ORDER BY version") == [
-            (1,), (2,), (3,), (4,)
+            (1,), (2,), (3,), (4,), (5,)
         ]
     finally:
         for database in databases:

@@ -306,7 +306,7 @@ def test_upgrade_of_an_older_reference_database(
 
     database = PostgresDatabase(PostgresOptions.from_url(postgres_schema_url))
     try:
-        assert database.upgrade() == [1, 2, 3, 4]
+        assert database.upgrade() == [1, 2, 3, 4, 5]
 
         columns = {
             table: {name for (name,) in admin.run(
@@ -362,8 +362,8 @@ def test_upgrade_of_an_older_reference_database(
             assert legacy_master[0].thumbprint is None and legacy_master[0].uni_ident is None
 
         assert database.upgrade() == []
-        assert database.schema_version() == 4
-        assert admin.run(f"SELECT version FROM {schema}.km_schema_version ORDER BY version") == [[1], [2], [3], [4]]
+        assert database.schema_version() == 5
+        assert admin.run(f"SELECT version FROM {schema}.km_schema_version ORDER BY version") == [[1], [2], [3], [4], [5]]
         assert admin.run(f"SELECT count(*) FROM {schema}.key_alias") == [[len(legacy_keys)]]
     finally:
         database.close()
