@@ -37,13 +37,16 @@ def sha1_thumbprint(certificate: x509.Certificate) -> str:
 
 
 def _escape(value: str) -> str:
-    """RFC 4514 escaping as BouncyCastle's IETFUtils.valueToString writes it."""
-    out = "".join("\\" + ch if ch in _ESCAPED else ch for ch in value)
-    if out.startswith(("#", " ")):
-        out = "\\" + out
-    if out.endswith(" ") and not out.endswith("\\ "):
-        out = out[:-1] + "\\ "
-    return out
+    """RFC 4514 escaping as BouncyCastle's IETFUtils.valueToString writes it: the special
+    characters, a leading '#', and every leading and trailing space."""
+    lead = len(value) - len(value.lstrip(" "))
+    if lead == len(value):
+        return "\\ " * lead
+    trail = len(value) - len(value.rstrip(" "))
+    core = "".join("\\" + ch if ch in _ESCAPED else ch for ch in value[lead : len(value) - trail])
+    if not lead and core.startswith("#"):
+        core = "\\" + core
+    return "\\ " * lead + core + "\\ " * trail
 
 
 def dn_string(name: x509.Name) -> str:

@@ -251,6 +251,10 @@ class PostgresUnitOfWork:
         return datetime.now(timezone.utc).replace(tzinfo=None)
 
     @staticmethod
+    def lower_of(column: str) -> str:
+        return f"LOWER({column})"
+
+    @staticmethod
     def date_of(column: str) -> str:
         return f"to_char({column}, 'YYYY-MM-DD')"
 

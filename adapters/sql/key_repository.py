@@ -37,6 +37,9 @@ class SqlUnit(Protocol):
     def date_of(self, column: str) -> str:
         """An SQL expression giving a timestamp column's date as 'YYYY-MM-DD' text."""
 
+    def lower_of(self, column: str) -> str:
+        """An SQL expression giving a text column in lower case, for every script (not ASCII only)."""
+
 
 class SqlKeyRepository:
     def __init__(self, unit: SqlUnit) -> None:

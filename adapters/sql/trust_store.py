@@ -95,7 +95,7 @@ class SqlTrustStore:
 
     def search_ca(self, query: CaCertificateQuery) -> CaCertificatePage:
         where, params = [_LIVE], {}  # type: ignore[var-annotated]
-        date_of = self._unit.date_of
+        date_of, lower = self._unit.date_of, self._unit.lower_of
 
         def add(condition: str, **values: Any) -> None:
             where.append(condition)
@@ -106,11 +106,11 @@ class SqlTrustStore:
         if query.ca_type is not None:
             add("ca_cert_type = :type", type=query.ca_type)
         if query.cert_id is not None:
-            add("LOWER(cert_id) LIKE :cid ESCAPE '\\'", cid=_like(query.cert_id))
+            add(f"{lower('cert_id')} LIKE :cid ESCAPE '\\'", cid=_like(query.cert_id))
         if query.issued_to is not None:
-            add("LOWER(cert_subject) LIKE :to ESCAPE '\\'", to=_like(query.issued_to))
+            add(f"{lower('cert_subject')} LIKE :to ESCAPE '\\'", to=_like(query.issued_to))
         if query.issued_by is not None:
-            add("LOWER(cert_issuer) LIKE :by ESCAPE '\\'", by=_like(query.issued_by))
+            add(f"{lower('cert_issuer')} LIKE :by ESCAPE '\\'", by=_like(query.issued_by))
         if query.valid_from is not None:
             add(f"{date_of('cert_not_before')} = :vf", vf=query.valid_from.isoformat())
         if query.valid_till is not None:

@@ -46,6 +46,7 @@ class SqliteDatabase:
         connection.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = FULL")  # key material: durable on power loss too
+        connection.create_function("km_lower", 1, _lower, deterministic=True)
         return connection
 
     def upgrade(self) -> list[int]:
@@ -56,6 +57,10 @@ class SqliteDatabase:
 
     def schema_version(self) -> int:
         return schema.current_version(self.connection())
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 class SqliteUnitOfWork:
@@ -112,6 +117,10 @@ class SqliteUnitOfWork:
     @staticmethod
     def now() -> str:
         return schema.format_timestamp(datetime.now(timezone.utc))
+
+    @staticmethod
+    def lower_of(column: str) -> str:
+        return f"km_lower({column})"  # SQLite's LOWER() folds ASCII letters only
 
     @staticmethod
     def date_of(column: str) -> str:
