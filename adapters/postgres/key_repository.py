@@ -251,6 +251,10 @@ class PostgresUnitOfWork:
         return datetime.now(timezone.utc).replace(tzinfo=None)
 
     @staticmethod
+    def binary_order(column: str) -> str:
+        return f'{column} COLLATE "C"'
+
+    @staticmethod
     def lower_of(column: str) -> str:
         return f"LOWER({column})"
 

@@ -37,6 +37,9 @@ class SqlUnit(Protocol):
     def date_of(self, column: str) -> str:
         """An SQL expression giving a timestamp column's date as 'YYYY-MM-DD' text."""
 
+    def binary_order(self, column: str) -> str:
+        """A text column ordered by code point, whatever the database's collation."""
+
     def lower_of(self, column: str) -> str:
         """An SQL expression giving a text column in lower case, for every script (not ASCII only)."""
 

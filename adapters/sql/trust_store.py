@@ -36,6 +36,8 @@ _SORT_COLUMNS = {
     "created_at": "cr_dtimes",
 }
 
+_TIME_COLUMNS = {"cert_not_before", "cert_not_after", "cr_dtimes"}
+
 
 def _like(needle: str) -> str:
     escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -128,9 +130,12 @@ class SqlTrustStore:
         total = int(self._unit.query(f"SELECT COUNT(*) FROM {self._ca} WHERE {condition}", params)[0][0])
         direction = "DESC" if query.descending else "ASC"
         column = _SORT_COLUMNS[query.sort_by]
+        if column not in _TIME_COLUMNS:
+            column = self._unit.binary_order(column)  # the same order whatever the server's locale
         rows = self._unit.query(
             f"SELECT {_CA_COLUMNS} FROM {self._ca} WHERE {condition}"
-            f" ORDER BY {column} {direction}, cert_id {direction} LIMIT :limit OFFSET :offset",
+            f" ORDER BY {column} {direction}, {self._unit.binary_order('cert_id')} {direction}"
+            " LIMIT :limit OFFSET :offset",
             {**params, "limit": query.page_size, "offset": query.offset},
         )
         return CaCertificatePage(total, [self._to_ca(r) for r in rows])

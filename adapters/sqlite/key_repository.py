@@ -119,6 +119,10 @@ class SqliteUnitOfWork:
         return schema.format_timestamp(datetime.now(timezone.utc))
 
     @staticmethod
+    def binary_order(column: str) -> str:
+        return column  # BINARY, the default
+
+    @staticmethod
     def lower_of(column: str) -> str:
         return f"km_lower({column})"  # SQLite's LOWER() folds ASCII letters only
 
