@@ -41,10 +41,12 @@ def derive_key(random_key: bytes, resident_id: str) -> bytes:
 
 
 class ZkKeys:
-    def __init__(self, hierarchy: KeyHierarchy, random_keys: TtlLruCache, active_ids: TtlLruCache) -> None:
+    def __init__(self, hierarchy: KeyHierarchy, random_keys: TtlLruCache, pool_facts: TtlLruCache) -> None:
         self.hierarchy = hierarchy
         self._random_keys = random_keys  # pool id -> unwrapped R (bounded, expiring)
-        self._active_ids = active_ids  # "ids" -> tuple of Active ids (short-lived)
+        # Short-lived: "ids" -> the Active ids; "masters" -> the master aliases for unwrapping
+        # (a rotation shows within the TTL; meanwhile the check values let the old master serve).
+        self._facts = pool_facts
 
     # -- the master key ---------------------------------------------------------------------
 
@@ -69,12 +71,12 @@ class ZkKeys:
     # -- the pool ---------------------------------------------------------------------------
 
     def pick_index(self) -> int:
-        ids = self._active_ids.get("ids")
+        ids = self._facts.get("ids")
         if ids is None:
             with self.hierarchy.uow_factory() as uow:
                 ids = tuple(uow.zk.active_ids())
             if ids:
-                self._active_ids.put("ids", ids)
+                self._facts.put("ids", ids)
         if not ids:
             raise KeyManagerError(Errors.ZK_RANDOM_KEY)
         return secrets.choice(ids)
@@ -87,8 +89,11 @@ class ZkKeys:
             row = uow.zk.row(key_id)
             if row is None:
                 raise KeyManagerError(Errors.ZK_RANDOM_KEY)
-            current, every = self.master_aliases(uow)
-        random_key = self._unwrap(row, current, every)
+            masters = self._facts.get("masters")
+            if masters is None:
+                masters = self.master_aliases(uow)
+                self._facts.put("masters", masters)
+        random_key = self._unwrap(row, *masters)
         self._random_keys.put(key_id, random_key)
         return random_key
 

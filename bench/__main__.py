@@ -24,6 +24,11 @@ One run measures, on the in-process use cases (no HTTP):
   token's own RSA-2048 private-operation rate (CKM_RSA_X_509 on a 256-byte block with that master
   key, through python-pkcs11) as the bound of the cold path;
 
+* zkEncrypt of 10 attributes (in-memory and, when reachable, PostgreSQL) against the raw work it is
+  made of: the resident-key derivation (AES-ECB of SHA-256(id)), 10 AES-256-GCM encryptions of a
+  short value and one RSA-2048 OAEP encryption of the random key; and encryptWithPin (PBKDF2-HMAC-
+  SHA512 at the reference's 100,000 iterations) against raw PBKDF2 + AES-GCM, same parameters;
+
 and prints ops/s and the ratio use case / raw, with the machine description.
 Each figure is the best of ``--rounds`` rounds of about ``--seconds`` seconds; rounds of the
 different measurements are interleaved so machine noise affects them alike.
@@ -51,16 +56,22 @@ import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from application.pin_crypto import decrypt_with_pin, derive_pin_key
 from application.use_cases.decrypt_data import DecryptCommand
 from application.use_cases.encrypt_data import EncryptCommand
 from application.use_cases.generate_master_key import GenerateMasterKeyCommand
 from application.use_cases.get_certificate import GetCertificateCommand
 from application.use_cases.sign_jwt import JwtSignCommand
+from application.use_cases.pin_encryption import PinEncryption
 from application.use_cases.verify_jwt import JwtVerifyCommand
+from application.use_cases.zk_decrypt import ZkDecryptCommand
+from application.use_cases.zk_encrypt import ZkAttribute, ZkEncryptCommand
+from application.work_limiter import WorkLimiter
 from domain.codec import b64url_decode, b64url_encode
-from domain.keys import KeyTuple
+from domain.keys import KeyPolicy, KeyTuple
 from entrypoints.containers import Container, build_container
 from entrypoints.settings import Settings
 
@@ -70,7 +81,7 @@ TARGET_DECRYPT_RATIO = 0.8
 PG_ADMIN_URL_VARIABLE = "KEYMANAGER_BENCH_PG_URL"
 DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: Most database round trips a warm call may need (the strict check after the warm-up).
-TARGET_ROUND_TRIPS = {"GetCertificate warm": 1, "EncryptData": 1, "DecryptData warm": 0}
+TARGET_ROUND_TRIPS = {"GetCertificate warm": 1, "EncryptData": 1, "DecryptData warm": 0, "zkEncrypt 10 attributes": 2}
 #: Warm calls of the strict round-trip check.
 PROBE_CALLS = 50
 #: The key jwtSign uses without an application id, and the one the bench makes for it.
@@ -382,6 +393,63 @@ def throwaway_postgres(admin_url: str) -> Iterator[str | None]:
             connection.close()
 
 
+ZK_ATTRIBUTES = 10
+ZK_VALUE = "Jane Doe-Smith, 12 Rose Street"
+PIN_ITERATIONS = 100_000
+
+
+def zk_operations(container: Container, kind: str) -> dict[str, Operation]:
+    """zkEncrypt of 10 attributes with a pool of 100 keys and one IDA certificate (the IDA key is a
+    base key of this store, made under a policy saved for the benchmark)."""
+    with container.uow_factory()() as uow:
+        uow.keys.save_policy(KeyPolicy("IDA", 1095, 60, "NA", True))
+        uow.commit()
+    container.generate_master_key().execute(GenerateMasterKeyCommand(app_id="IDA"))
+    container.get_certificate().execute(GetCertificateCommand(app_id="IDA", ref_id="PUBLIC_KEY"))
+    container.init_zk_pool().execute(100)
+    encrypt, decrypt = container.zk_encrypt(), container.zk_decrypt()
+    attributes = [ZkAttribute(f"attribute{i}", ZK_VALUE) for i in range(ZK_ATTRIBUTES)]
+    command = ZkEncryptCommand("1234567890", attributes)
+    result = encrypt.execute(command)
+    opened = decrypt.execute(ZkDecryptCommand("1234567890", result.attributes))
+    if [a.value for a in opened] != [ZK_VALUE] * ZK_ATTRIBUTES:
+        raise SystemExit("zkDecrypt did not return what zkEncrypt sealed")
+    database = container.database() if kind == "postgres" else None
+    counter = (lambda: database.round_trips) if database is not None else None
+    return {f"zkEncrypt 10 attributes ({LABELS[kind]})": Operation(lambda: encrypt.execute(command), counter, "raw zk")}
+
+
+def pin_operations(container: Container) -> dict[str, Operation]:
+    pin = PinEncryption(PIN_ITERATIONS, WorkLimiter(1, 0, 0))
+    if decrypt_with_pin(pin.encrypt("bench data", "1234"), "1234", PIN_ITERATIONS) != "bench data":
+        raise SystemExit("decryptWithPin did not return what encryptWithPin sealed")
+
+    def raw_pin() -> bytes:
+        salt, nonce = os.urandom(32), os.urandom(12)
+        return AESGCM(derive_pin_key("1234", salt, PIN_ITERATIONS)).encrypt(nonce, b"bench data", salt)
+
+    return {
+        "raw PBKDF2-SHA512 100k + AES-GCM": Operation(raw_pin),
+        "encryptWithPin 100k (memory)": Operation(lambda: pin.encrypt("bench data", "1234"),
+                                                  bound="raw PBKDF2-SHA512 100k + AES-GCM"),
+    }
+
+
+def raw_zk_operations() -> dict[str, Operation]:
+    random_key, public_key = os.urandom(32), rsa.generate_private_key(65537, 2048).public_key()
+    value = ZK_VALUE.encode()
+
+    def raw_zk() -> object:
+        digest = hashes.Hash(hashes.SHA256())
+        digest.update(b"1234567890")
+        encryptor = Cipher(algorithms.AES(random_key), modes.ECB()).encryptor()
+        key = encryptor.update(digest.finalize()) + encryptor.finalize()
+        sealed = [AESGCM(key).encrypt(os.urandom(12), value, os.urandom(32)) for _ in range(ZK_ATTRIBUTES)]
+        return sealed, public_key.encrypt(random_key, OAEP)
+
+    return {"raw zk": Operation(raw_zk)}
+
+
 def raw_operations(payload: bytes) -> dict[str, Operation]:
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public_key = private_key.public_key()
@@ -414,11 +482,15 @@ def run(seconds: float, rounds: int, size: int) -> dict[str, object]:
         operations = raw_operations(payload)
         memory = make_container("memory", Path(temporary) / "memory")
         operations.update(use_case_operations(memory, "memory", payload))
+        operations.update(raw_zk_operations())
+        operations.update(zk_operations(memory, "memory"))
+        operations.update(pin_operations(memory))
         operations.update(use_case_operations(make_container("sqlite", Path(temporary) / "sqlite"), "sqlite", payload))
         postgres = None
         if postgres_url is not None:
             postgres = make_container("postgres", Path(temporary) / "postgres", postgres_url)
             operations.update(use_case_operations(postgres, "postgres", payload))
+            operations.update(zk_operations(postgres, "postgres"))
         jwt_memory, signing_input = jwt_operations(memory, "memory", document)
         operations.update(raw_signature_operations(signing_input))
         operations.update(jwt_memory)

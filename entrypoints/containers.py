@@ -189,7 +189,7 @@ class Container(containers.DeclarativeContainer):
         random_keys=providers.Singleton(
             TtlLruCache, max_entries=config.key_cache_size, ttl_seconds=config.key_cache_ttl_seconds
         ),
-        active_ids=providers.Singleton(TtlLruCache, max_entries=1, ttl_seconds=config.policy_cache_ttl_seconds),
+        pool_facts=providers.Singleton(TtlLruCache, max_entries=2, ttl_seconds=config.policy_cache_ttl_seconds),
     )
     zk_public_keys = providers.Singleton(
         ZkPublicKeys, app_id=config.zk.public_key_app_id, ref_ids=config.zk.public_key_ref_ids
