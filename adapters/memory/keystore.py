@@ -39,7 +39,7 @@ class MemoryKeystore:
         key = generate_key(algorithm)  # slow: done outside the lock
         with self._lock:
             # Checked again under the lock: another thread may have won the race.
-            if alias in self._entries:
+            if alias in self._entries or alias in self._secrets:
                 raise KeystoreError(f"Alias already exists: {alias}")
             self._entries[alias] = (key, None)
         return public_key_to_spki(key.public_key())

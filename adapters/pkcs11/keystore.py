@@ -52,7 +52,7 @@ from application.ports.keystore import (
     PrivateKeyOperationError,
     SignatureScheme,
 )
-from domain.errors import KeystoreUnavailableError
+from domain.errors import Errors, KeyManagerError, KeystoreUnavailableError
 
 from . import oaep
 
@@ -338,8 +338,9 @@ class Pkcs11Keystore:
         }
 
         def generate(session: Any) -> bytes:
-            if list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: alias.encode()})):
-                raise KeystoreError(f"alias already exists: {alias}")
+            for cls in (ObjectClass.PRIVATE_KEY, ObjectClass.SECRET_KEY):
+                if list(session.get_objects({Attribute.CLASS: cls, Attribute.ID: alias.encode()})):
+                    raise KeystoreError(f"alias already exists: {alias}")
             if algorithm is KeyAlgorithm.RSA_2048:
                 public, private = session.generate_keypair(
                     KeyType.RSA,
@@ -487,8 +488,9 @@ class Pkcs11Keystore:
 
     def generate_secret_key(self, alias: str) -> None:
         def generate(session: Any) -> None:
-            if list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.ID: alias.encode()})):
-                raise KeystoreError(f"Alias already exists: {alias}")
+            for cls in (ObjectClass.SECRET_KEY, ObjectClass.PRIVATE_KEY):
+                if list(session.get_objects({Attribute.CLASS: cls, Attribute.ID: alias.encode()})):
+                    raise KeystoreError(f"Alias already exists: {alias}")
             session.generate_key(
                 KeyType.AES,
                 256,
@@ -507,9 +509,11 @@ class Pkcs11Keystore:
         self._call(generate)
 
     def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        _require_blocks(data)
         return self._call(lambda session: bytes(self._secret_key(session, alias).encrypt(data, mechanism=Mechanism.AES_ECB)))
 
     def decrypt_blocks(self, alias: str, data: bytes) -> bytes:
+        _require_blocks(data)
         return self._call(lambda session: bytes(self._secret_key(session, alias).decrypt(data, mechanism=Mechanism.AES_ECB)))
 
     def _secret_key(self, session: Any, alias: str) -> Any:
@@ -525,6 +529,12 @@ class Pkcs11Keystore:
                 raise KeystoreError(f"More than one key under alias: {alias}") from None
             cache["secret:" + alias] = key
         return key
+
+
+def _require_blocks(data: bytes) -> None:
+    """AES-ECB without padding takes whole blocks (the other keystores refuse the same way)."""
+    if not data or len(data) % 16:
+        raise KeyManagerError(Errors.INVALID_DATA_LENGTH)
 
 
 def _spki(session: Any, private_key: Any) -> bytes:

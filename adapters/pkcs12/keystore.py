@@ -78,7 +78,7 @@ class Pkcs12Keystore:
 
     def generate_key_pair(self, alias: str, algorithm: KeyAlgorithm = KeyAlgorithm.RSA_2048) -> bytes:
         path = self._path(alias)
-        if path.exists():
+        if path.exists() or self._secret_path(alias).exists():
             raise KeystoreError(f"Alias already exists: {alias}")
         key = generate_key(algorithm)
         self._write(alias, key, None, exclusive=True)

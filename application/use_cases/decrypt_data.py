@@ -105,13 +105,21 @@ class DecryptData:
             raise KeyManagerError(Errors.OTHER_DOMAIN_DECRYPTION)
 
     def open_session_key(
-        self, app_id: str, ref_id: str, thumbprint: bytes, encrypted_key: bytes, *, caller: str | None = None
+        self,
+        app_id: str,
+        ref_id: str,
+        thumbprint: bytes,
+        encrypted_key: bytes,
+        *,
+        caller: str | None = None,
+        check_access: bool = True,
     ) -> bytes:
         """RSA-OAEP-decrypt a session key wrapped to the key the thumbprint names, with the
-        same look-up and access rules as /decrypt (jwtDecrypt, zkReEncryptRandomKey)."""
+        same look-up rules as /decrypt (jwtDecrypt, zkReEncryptRandomKey). ``check_access=False``
+        skips the policy's access_allowed check, which the reference's ZK path does not make."""
         command = DecryptCommand(app_id, ref_id, b"", caller=caller)
         try:
-            return self._open_with_thumbprint(command, thumbprint, encrypted_key)
+            return self._open_with_thumbprint(command, thumbprint, encrypted_key, check_access=check_access)
         except KeyManagerError as error:
             if error.error in _CRYPTO_FAILURES:
                 raise KeyManagerError(Errors.CORRUPTED_DATA) from None
@@ -126,16 +134,20 @@ class DecryptData:
 
     # -- thumbprint path --------------------------------------------------------------------
 
-    def _open_with_thumbprint(self, command: DecryptCommand, thumbprint: bytes, encrypted_key: bytes) -> bytes:
+    def _open_with_thumbprint(
+        self, command: DecryptCommand, thumbprint: bytes, encrypted_key: bytes, *, check_access: bool = True
+    ) -> bytes:
         thumbprint_hex = hex_upper(thumbprint)
         policy = self.hierarchy.cached_policy(command.app_id)
         key = self.key_cache.get(thumbprint_hex)
-        if policy is None or key is None:
+        if (check_access and policy is None) or key is None:
             with self.hierarchy.uow_factory() as uow:
-                policy = policy or self.hierarchy.policy(uow.keys, command.app_id)
-                self._require_access(policy, command)
+                if check_access:
+                    policy = policy or self.hierarchy.policy(uow.keys, command.app_id)
+                    self._require_access(policy, command)
                 key = key or self._resolve(uow.keys, command, thumbprint_hex)
-        self._require_access(policy, command)
+        if check_access:
+            self._require_access(policy, command)
         if key.alias.app_id != command.app_id:
             raise KeyManagerError(Errors.THUMBPRINT_APP_MISMATCH)
         try:

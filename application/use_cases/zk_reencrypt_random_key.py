@@ -36,8 +36,10 @@ class ZkReEncryptRandomKey:
             ref_id = ours.get(hex_upper(thumbprint))
             if ref_id is None or not wrapped:
                 continue
+            # No access_allowed check here, as in the reference: the IDA application usually has
+            # no key policy in this deployment (its certificate is an other-domain upload).
             random_key = self.decrypt.open_session_key(
-                self.public_keys.app_id, ref_id, thumbprint, wrapped, caller=caller
+                self.public_keys.app_id, ref_id, thumbprint, wrapped, caller=caller, check_access=False
             )
             with self.hierarchy.uow_factory() as uow:
                 master, _ = self.zk_keys.master_aliases(uow)
