@@ -75,6 +75,23 @@ def is_self_signed(certificate: x509.Certificate) -> bool:
     return True
 
 
+def path_refusal(certificate: x509.Certificate, *, as_anchor: bool) -> str | None:
+    """Why no trust path can ever go through this certificate with our verifier (ADR 0012), as a
+    caller-safe detail; None when nothing stands in the way. Refusing such a certificate at upload
+    says so at once, instead of storing an anchor that never anchors anything. (Intermediates
+    without cA are stored, as the reference stores an FTM partner's own certificate.)"""
+    if certificate.serial_number <= 0:
+        return " Its serial number is not positive (RFC 5280)."
+    if as_anchor:
+        try:
+            constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+        except x509.ExtensionNotFound:
+            constraints = None
+        if constraints is None or not constraints.ca:
+            return " A CA certificate needs basicConstraints with cA true."
+    return None
+
+
 def rsa_key_too_small(certificate: x509.Certificate) -> bool:
     key = certificate.public_key()
     return isinstance(key, rsa.RSAPublicKey) and key.key_size < MINIMUM_RSA_BITS

@@ -1,13 +1,15 @@
 """Trust paths over a partner domain's CA certificates (ADR 0012).
 
 Path building and validation are `cryptography`'s X.509 verifier's, not ours. Its
-default policies are the Web PKI's; the ones here are RFC 5280's as the reference's
-PKIX builder applies them to partner hierarchies:
-- a CA (trust anchors included) must have basicConstraints with cA true, critical or not,
-  and, if it has keyUsage, keyCertSign;
+default policies are the Web PKI's; the ones here are close to RFC 5280's as the
+reference's PKIX builder applies them to partner hierarchies:
+- a CA must have basicConstraints with cA true, critical or not, and, if it has
+  keyUsage, keyCertSign; its extendedKeyUsage is not chained;
 - the end certificate's extensions are not constrained (partners need no subjectAltName,
   and the certificates we re-issue are themselves CAs).
-The library still refuses RSA keys under 2048 bits and SHA-1 signatures anywhere in a path.
+Stricter than the JDK, on purpose or by the library: trust anchors need basicConstraints
+too, and RSA keys under 2048 bits, SHA-1 signatures and non-positive serial numbers are
+refused anywhere in a path (uploads refuse such certificates up front: certificate_facts).
 """
 from __future__ import annotations
 
@@ -44,6 +46,9 @@ CA_POLICY = (
     ExtensionPolicy.webpki_defaults_ca()
     .require_present(x509.BasicConstraints, Criticality.AGNOSTIC, _require_ca)
     .may_be_present(x509.KeyUsage, Criticality.AGNOSTIC, _require_cert_sign)
+    # PKIX (and the reference) does not chain extendedKeyUsage; the Web PKI client policy would
+    # demand clientAuth in every CA that has one.
+    .may_be_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, None)
 )
 END_ENTITY_POLICY = ExtensionPolicy.permit_all()
 

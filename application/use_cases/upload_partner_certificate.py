@@ -17,6 +17,7 @@ from ..certificate_facts import (
     is_self_signed,
     organization_of,
     parse_partner_certificate,
+    path_refusal,
     rsa_key_too_small,
     sha1_thumbprint,
     sha2_signature,
@@ -107,6 +108,8 @@ class UploadPartnerCertificate:
             raise KeyManagerError(Errors.SELF_SIGNED_PARTNER)
         if certificate.version != x509.Version.v3:
             raise KeyManagerError(Errors.CERTIFICATE_VERSION)
+        if (refusal := path_refusal(certificate, as_anchor=False)) is not None:
+            raise KeyManagerError(Errors.INVALID_CERTIFICATE_UPLOADED, refusal)
         subject_organization = organization_of(certificate)
         if not subject_organization or subject_organization != organization:
             raise KeyManagerError(Errors.ORGANIZATION_MISMATCH)
