@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.hazmat.primitives.serialization import pkcs7
+from asn1crypto import cms
 from cryptography.x509.oid import NameOID
 
 from domain.identifiers import key_id
@@ -1017,10 +1017,14 @@ def test_generate_csr_for_sign_keys(client, ec_keys, ref) -> None:
 
 
 def chain_of(client, app: str, ref: str = "") -> list[x509.Certificate]:
+    """The bundle's certificates in the order it holds them, read with asn1crypto (an independent
+    parser that keeps the order; `cryptography` warns about the unsorted SET OF and falls back)."""
     response = ok(client.get(f"{API}/getCertificateChain", query_string={"applicationId": app, "referenceId": ref}))
     bundle = response["certificatesTrustPath"]
-    assert bundle.startswith("-----BEGIN PKCS7-----")
-    return pkcs7.load_pem_pkcs7_certificates(bundle.encode())
+    assert bundle.startswith("-----BEGIN PKCS7-----\n") and bundle.endswith("\n-----END PKCS7-----")
+    body = "".join(bundle.splitlines()[1:-1])
+    content = cms.ContentInfo.load(base64.b64decode(body))["content"]
+    return [x509.load_der_x509_certificate(c.chosen.dump()) for c in content["certificates"]]
 
 
 @pytest.mark.parametrize(
@@ -1035,7 +1039,7 @@ def chain_of(client, app: str, ref: str = "") -> list[x509.Certificate]:
 def test_certificate_chain(client, ec_keys, ref, expected) -> None:
     bundle = chain_of(client, APP, ref)
     chain = [get_certificate(client, *key_tuple) for key_tuple in expected]
-    assert sorted_by_der(bundle) == sorted_by_der(chain)
+    assert bundle == chain  # leaf first, root last, in the bundle's own order
     assert ordered_path(bundle, chain[0]) == chain
     assert_chain(chain)
 
@@ -1043,15 +1047,9 @@ def test_certificate_chain(client, ec_keys, ref, expected) -> None:
 def test_certificate_chain_kernel_sign(client) -> None:
     bundle = chain_of(client, "KERNEL", "SIGN")
     chain = [get_certificate(client, "KERNEL", "SIGN"), get_certificate(client, "ROOT")]
-    assert sorted_by_der(bundle) == sorted_by_der(chain)
+    assert bundle == chain
     assert ordered_path(bundle, chain[0]) == chain
     assert_chain(chain)
-
-
-def sorted_by_der(certificates: list[x509.Certificate]) -> list[bytes]:
-    """PKCS#7 holds its certificates in a DER SET OF, which sorts them by encoding: the
-    bundle carries the path's members, not its order (nor does Java's PKCS7 CertPath)."""
-    return sorted(c.public_bytes(serialization.Encoding.DER) for c in certificates)
 
 
 def ordered_path(bundle: list[x509.Certificate], leaf: x509.Certificate) -> list[x509.Certificate]:
