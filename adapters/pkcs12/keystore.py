@@ -53,9 +53,7 @@ _ALIAS = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
 
 @dataclass(frozen=True)
 class _Entry:
-    # (inode, mtime, size): a replaced file has a new inode even when the
-    # mtime tick and the size happen to be the same.
-    stamp: tuple[int, int, int]
+    stamp: tuple[int, int, int]  # see _read_if_changed
     key: SoftwareKey
     certificate_der: bytes | None
 
@@ -175,20 +173,14 @@ class Pkcs12Keystore:
 
     def _secret(self, alias: str) -> bytes:
         """The AES key under ``alias``, from the cache while its file is unchanged."""
-        path = self._secret_path(alias)
-        try:
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-                with self._lock:
-                    cached = self._secrets.get(alias)
-                if cached is not None and cached[0] == stamp:
-                    return cached[1]
-                data = f.read()
-        except FileNotFoundError:
-            raise KeystoreError(f"No such alias: {alias}") from None
-        except OSError as exc:
-            raise KeystoreError(f"Cannot read keystore entry {alias}: {exc.strerror}") from None
+        with self._lock:
+            cached = self._secrets.get(alias)
+        read = self._read_if_changed(alias, self._secret_path(alias), cached[0] if cached else None)
+        if read is None:
+            raise KeystoreError(f"No such alias: {alias}")
+        stamp, data = read
+        if data is None:
+            return cached[1]  # type: ignore[index]  # the stamp matched the cached entry's
         magic, salt, nonce, sealed = data[:6], data[6:22], data[22:34], data[34:]
         try:
             if magic != _SECRET_MAGIC:
@@ -200,6 +192,24 @@ class Pkcs12Keystore:
             self._secrets[alias] = (stamp, key)
         return key
 
+    @staticmethod
+    def _read_if_changed(
+        alias: str, path: Path, cached_stamp: tuple[int, int, int] | None
+    ) -> tuple[tuple[int, int, int], bytes | None] | None:
+        """(stamp, bytes) of the file; bytes None when the stamp is ``cached_stamp``; None when
+        there is no file. One descriptor for stat and read: the stamp always matches the bytes."""
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                # (inode, mtime, size): a replaced file has a new inode even when the mtime
+                # tick and the size happen to be the same.
+                stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+                return stamp, (None if stamp == cached_stamp else f.read())
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise KeystoreError(f"Cannot read keystore entry {alias}: {exc.strerror}") from None
+
     def _key(self, alias: str) -> SoftwareKey:
         entry = self._load(alias)
         if entry is None:
@@ -209,23 +219,16 @@ class Pkcs12Keystore:
     def _load(self, alias: str) -> _Entry | None:
         """The entry under ``alias`` (None when there is no file), from the cache
         while the file is the one we loaded, else decrypted again (slow: PBKDF2)."""
-        path = self._path(alias)
-        try:
-            # One descriptor for stat and read: the stamp always matches the bytes.
-            with open(path, "rb") as f:
-                st = os.fstat(f.fileno())
-                stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-                with self._lock:
-                    cached = self._cache.get(alias)
-                if cached is not None and cached.stamp == stamp:
-                    return cached
-                data = f.read()
-        except FileNotFoundError:
+        with self._lock:
+            cached = self._cache.get(alias)
+        read = self._read_if_changed(alias, self._path(alias), cached.stamp if cached else None)
+        if read is None:
             with self._lock:
                 self._cache.pop(alias, None)
             return None
-        except OSError as exc:
-            raise KeystoreError(f"Cannot read keystore entry {alias}: {exc.strerror}") from None
+        stamp, data = read
+        if data is None:
+            return cached
         entry = _Entry(stamp, *self._decode(alias, data))
         with self._lock:
             self._cache[alias] = entry
