@@ -12,7 +12,7 @@ from domain.errors import Errors, KeyManagerError
 from domain.keys import KeyTuple
 from domain.partner_trust import INTERMEDIATE_CA, ROOT_CA, CaCertificateRecord, PartnerTrustPolicy, add_months
 
-from .certificate_facts import dn_string, path_refusal, sha1_thumbprint
+from .certificate_facts import dn_string, is_self_signed, path_refusal, sha1_thumbprint
 from .partner_trust_store import TrustedCa, build_path
 from .ports.unit_of_work import UnitOfWork
 from .x509 import certificate_pem
@@ -102,19 +102,19 @@ def _add_one(
         raise KeyManagerError(Errors.CA_VALIDITY_TOO_SHORT)
     if certificate.version != x509.Version.v3:
         raise KeyManagerError(Errors.CERTIFICATE_VERSION)
-    cert_id = str(uuid.uuid4())
-    candidate = TrustedCa.of(_record(certificate, cert_id, cert_id, ROOT_CA, domain, thumbprint, at), certificate)
-    if (refusal := path_refusal(certificate, as_anchor=candidate.self_signed)) is not None:
+    self_signed = is_self_signed(certificate)
+    if (refusal := path_refusal(certificate, as_anchor=self_signed)) is not None:
         raise KeyManagerError(Errors.INVALID_CERTIFICATE_UPLOADED, refusal)
-    if candidate.self_signed:
-        record = candidate.record
+    cert_id = str(uuid.uuid4())
+    if self_signed:
+        record = _record(certificate, cert_id, cert_id, ROOT_CA, domain, thumbprint, at)
     else:
         chain = build_path(certificate, cas, at)
         if chain is None:
             raise KeyManagerError(Errors.ROOT_CA_NOT_FOUND)
         record = _record(certificate, cert_id, issuer_row(chain, cas), INTERMEDIATE_CA, domain, thumbprint, at)
     uow.trust.add_ca(record)
-    cas.append(TrustedCa(record, certificate, candidate.self_signed))
+    cas.append(TrustedCa(record, certificate, self_signed))
     return record
 
 

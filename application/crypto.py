@@ -48,13 +48,18 @@ def aes_gcm_decrypt(key: bytes, nonce: bytes, ciphertext_and_tag: bytes, aad: by
         raise KeyManagerError(Errors.CORRUPTED_DATA) from None
 
 
+def require_whole_blocks(data: bytes) -> None:
+    """AES without padding takes whole 16-byte blocks (KER-FSE-002 otherwise), in every keystore."""
+    if not data or len(data) % 16:
+        raise KeyManagerError(Errors.INVALID_DATA_LENGTH)
+
+
 def aes_ecb(key: bytes, data: bytes, *, encrypt: bool) -> bytes:
     """AES-ECB without padding over whole blocks: only ever applied to random keys and
     hashes (the reference's ZK key wrap and derivation), never to data."""
     if len(key) not in (16, 24, 32):
         raise KeyManagerError(Errors.INVALID_KEY)
-    if not data or len(data) % 16:
-        raise KeyManagerError(Errors.INVALID_DATA_LENGTH)
+    require_whole_blocks(data)
     cipher = Cipher(algorithms.AES(key), modes.ECB())  # noqa: S305 - single random blocks, see above
     operation = cipher.encryptor() if encrypt else cipher.decryptor()
     return operation.update(data) + operation.finalize()

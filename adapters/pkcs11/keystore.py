@@ -45,6 +45,7 @@ from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
 from pkcs11.util.ec import encode_ec_public_key, encode_ecdsa_signature, encode_named_curve_parameters
 
+from application.crypto import require_whole_blocks
 from application.ports.keystore import (
     KeyAlgorithm,
     KeystoreError,
@@ -52,7 +53,7 @@ from application.ports.keystore import (
     PrivateKeyOperationError,
     SignatureScheme,
 )
-from domain.errors import Errors, KeyManagerError, KeystoreUnavailableError
+from domain.errors import KeystoreUnavailableError
 
 from . import oaep
 
@@ -509,11 +510,11 @@ class Pkcs11Keystore:
         self._call(generate)
 
     def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
-        _require_blocks(data)
+        require_whole_blocks(data)
         return self._call(lambda session: bytes(self._secret_key(session, alias).encrypt(data, mechanism=Mechanism.AES_ECB)))
 
     def decrypt_blocks(self, alias: str, data: bytes) -> bytes:
-        _require_blocks(data)
+        require_whole_blocks(data)
         return self._call(lambda session: bytes(self._secret_key(session, alias).decrypt(data, mechanism=Mechanism.AES_ECB)))
 
     def _secret_key(self, session: Any, alias: str) -> Any:
@@ -529,12 +530,6 @@ class Pkcs11Keystore:
                 raise KeystoreError(f"More than one key under alias: {alias}") from None
             cache["secret:" + alias] = key
         return key
-
-
-def _require_blocks(data: bytes) -> None:
-    """AES-ECB without padding takes whole blocks (the other keystores refuse the same way)."""
-    if not data or len(data) % 16:
-        raise KeyManagerError(Errors.INVALID_DATA_LENGTH)
 
 
 def _spki(session: Any, private_key: Any) -> bytes:

@@ -95,12 +95,7 @@ class DecryptData:
         KER-CRY-012); ``allow_master=False`` also refuses keystore-held master keys and
         other-domain certificates (KER-KMS-018)."""
         command = DecryptCommand(app_id, ref_id, b"", caller=caller)
-        thumbprint_hex = hex_upper(thumbprint)
-        with self.hierarchy.uow_factory() as uow:
-            self._require_access(self.hierarchy.policy(uow.keys, app_id), command)
-            key = self.key_cache.get(thumbprint_hex) or self._resolve(uow.keys, command, thumbprint_hex)
-        if key.alias.app_id != app_id:
-            raise KeyManagerError(Errors.THUMBPRINT_APP_MISMATCH)
+        key = self._decryption_key(command, hex_upper(thumbprint))
         if not allow_master and key.private_key is None:
             raise KeyManagerError(Errors.OTHER_DOMAIN_DECRYPTION)
 
@@ -137,7 +132,20 @@ class DecryptData:
     def _open_with_thumbprint(
         self, command: DecryptCommand, thumbprint: bytes, encrypted_key: bytes, *, check_access: bool = True
     ) -> bytes:
-        thumbprint_hex = hex_upper(thumbprint)
+        key = self._decryption_key(command, hex_upper(thumbprint), check_access=check_access)
+        try:
+            if isinstance(key.private_key, rsa.RSAPrivateKey):
+                return crypto.rsa_oaep_decrypt(key.private_key, encrypted_key)
+            if key.private_key is not None:  # a signing key (Ed25519) cannot decrypt
+                raise ValueError("not an encryption key")
+            return self.hierarchy.keystore.decrypt(key.alias.alias, encrypted_key)
+        except (ValueError, KeystoreError):
+            raise KeyManagerError(Errors.SYMMETRIC_KEY_DECRYPTION) from None
+
+    def _decryption_key(
+        self, command: DecryptCommand, thumbprint_hex: str, *, check_access: bool = True
+    ) -> DecryptionKey:
+        """The key the thumbprint names, after the access check (from the caches when warm)."""
         policy = self.hierarchy.cached_policy(command.app_id)
         key = self.key_cache.get(thumbprint_hex)
         if (check_access and policy is None) or key is None:
@@ -150,14 +158,7 @@ class DecryptData:
             self._require_access(policy, command)
         if key.alias.app_id != command.app_id:
             raise KeyManagerError(Errors.THUMBPRINT_APP_MISMATCH)
-        try:
-            if isinstance(key.private_key, rsa.RSAPrivateKey):
-                return crypto.rsa_oaep_decrypt(key.private_key, encrypted_key)
-            if key.private_key is not None:  # a signing key (Ed25519) cannot decrypt
-                raise ValueError("not an encryption key")
-            return self.hierarchy.keystore.decrypt(key.alias.alias, encrypted_key)
-        except (ValueError, KeystoreError):
-            raise KeyManagerError(Errors.SYMMETRIC_KEY_DECRYPTION) from None
+        return key
 
     def _resolve(self, keys: KeyRepository, command: DecryptCommand, thumbprint_hex: str) -> DecryptionKey:
         rows = keys.aliases_with_thumbprint(thumbprint_hex)
