@@ -273,7 +273,9 @@ _ENVELOPES: dict[type[Schema], Schema] = {}
 def load_request(dto: type[Schema], body: dict[str, Any]) -> dict[str, Any]:
     """Validate the envelope and return its ``request`` object, or raise KER-KMS-005
     with one message per failing field ("request.applicationId should not be null or empty")."""
-    schema = _ENVELOPES.setdefault(dto, _envelope(dto))
+    schema = _ENVELOPES.get(dto)
+    if schema is None:  # built once per request type: a schema class costs more than the crypto
+        schema = _ENVELOPES.setdefault(dto, _envelope(dto))
     try:
         return schema.load(body)["request"]
     except SchemaError as error:
