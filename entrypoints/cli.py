@@ -163,32 +163,15 @@ def run_audit(container: Container, action: str, limit: int = 20, out=sys.stdout
 
 
 def run_serve(settings: Settings) -> int:
-    from gunicorn.app.base import BaseApplication
-
-    from .http.app import create_app
-
-    class _Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", settings.workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 4)
-            self.cfg.set("timeout", 60)
-            self.cfg.set("accesslog", "-")
-            if "control_socket_disable" in self.cfg.settings:
-                # gunicorn >= 25.1 opens one control socket per user by default, which
-                # would collide between instances running side by side.
-                self.cfg.set("control_socket_disable", True)
-
-        def load(self):  # called in each worker: adapters are built after the fork
-            return create_app(settings)
+    from .server.run import runs_inline, serve
 
     print(
         f"keymanager: serving http://{settings.host}:{settings.port}/v1/keymanager "
-        f"(store={settings.store}, keystore={settings.keystore}, data={settings.data_dir}, auth={settings.auth_mode})",
+        f"(store={settings.store}, keystore={settings.keystore}, data={settings.data_dir}, auth={settings.auth_mode}, "
+        f"workers={settings.workers}, requests {'inline' if runs_inline(settings) else 'in threads'})",
         flush=True,
     )
-    _Server().run()
+    serve(settings)
     return 0
 
 

@@ -29,6 +29,9 @@ KEYSTORES = ("pkcs12", "memory", "pkcs11")
 #: dev (the default: no identity provider, loudly announced) or oidc (production).
 AUTH_MODES = ("dev", "oidc")
 ROLES_PREFIX = "KEYMANAGER_ROLES_"
+#: Where the HTTP server runs requests: auto (inline on the event loop for the embedded store and
+#: keystore, in threads for PostgreSQL or an HSM), inline, or threads (entrypoints/server/bridge.py).
+SERVER_DISPATCH = ("auto", "inline", "threads")
 
 
 class ConfigurationError(Exception):
@@ -58,6 +61,12 @@ class Settings:
     key_cache_ttl_seconds: float = 900.0
     policy_cache_ttl_seconds: float = 60.0
     max_body_bytes: int = 20 * 1024 * 1024
+    #: The HTTP server (entrypoints/server): how long a client may take to send its request
+    #: head and its body before the connection is closed, and where requests run.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    server_dispatch: str = "auto"
+    server_threads: int = 4
     auto_init: bool = True
     init_keys: tuple[str, ...] = DEFAULT_INIT_KEYS
     cert_common_name: str = "www.mosip.io"
@@ -215,6 +224,14 @@ class Settings:
                 number("KEYMANAGER_POLICY_CACHE_TTL_SECONDS", base.policy_cache_ttl_seconds, float)
             ),
             max_body_bytes=int(number("KEYMANAGER_MAX_BODY_BYTES", base.max_body_bytes)),
+            header_timeout_seconds=min(60.0, max(
+                0.5, float(number("KEYMANAGER_HEADER_TIMEOUT_SECONDS", base.header_timeout_seconds, float))
+            )),
+            body_timeout_seconds=max(
+                0.5, float(number("KEYMANAGER_BODY_TIMEOUT_SECONDS", base.body_timeout_seconds, float))
+            ),
+            server_dispatch=choice("KEYMANAGER_SERVER_DISPATCH", base.server_dispatch, SERVER_DISPATCH),
+            server_threads=max(1, int(number("KEYMANAGER_SERVER_THREADS", base.server_threads))),
             auto_init=flag("KEYMANAGER_AUTO_INIT", base.auto_init),
             init_keys=init_keys or base.init_keys,
             cert_common_name=text("KEYMANAGER_CERT_COMMON_NAME", base.cert_common_name),

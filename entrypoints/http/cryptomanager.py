@@ -15,6 +15,7 @@ from domain.codec import b64_decode_lenient, b64url_encode
 
 from ..containers import Container
 from .audit import note_envelope_thumbprint
+from .blocking import blocking
 from .auth import current_username
 from .envelope import format_local, request_body, success
 from .schemas import (
@@ -64,6 +65,7 @@ def decrypt(use_case: DecryptData = Provide[Container.decrypt_data]) -> Response
 
 
 @blueprint.post("/encryptWithPin")
+@blocking
 @inject
 def encrypt_with_pin(use_case: PinEncryption = Provide[Container.pin_encryption]) -> Response:
     dto = load_request(PinCryptoRequest, request_body())
@@ -71,6 +73,7 @@ def encrypt_with_pin(use_case: PinEncryption = Provide[Container.pin_encryption]
 
 
 @blueprint.post("/decryptWithPin")
+@blocking
 @inject
 def decrypt_with_pin(use_case: PinEncryption = Provide[Container.pin_encryption]) -> Response:
     dto = load_request(PinCryptoRequest, request_body())
@@ -108,6 +111,7 @@ def jwt_decrypt(use_case: JwtDecrypt = Provide[Container.jwt_decrypt]) -> Respon
 
 
 @blueprint.post("/generateArgon2Hash")
+@blocking
 @inject
 def generate_argon2_hash(use_case: GenerateArgon2Hash = Provide[Container.generate_argon2_hash]) -> Response:
     dto = load_request(Argon2HashRequest, request_body())
