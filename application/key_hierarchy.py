@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from domain import envelope
+from domain.audit import AuditEvent
 from domain.codec import b64url_decode, b64url_encode
 from domain.current_key import current_aliases, pre_expire_days
 from domain.errors import Errors, KeyManagerError
@@ -46,11 +47,9 @@ from .ttl_cache import TtlLruCache
 from .x509 import Subject, certificate_der, certificate_pem, issue_certificate, load_der, parse_pem_certificate
 
 
-#: Keys created in the current context (one request), for the audit trail: (alias row, whether it
-#: replaced an earlier key of its tuple). None outside a context that collects them.
-created_keys: contextvars.ContextVar[list[tuple[KeyAlias, bool]] | None] = contextvars.ContextVar(
-    "created_keys", default=None
-)
+#: Who is acting in the current context (one request, one CLI command): the subject of the audit
+#: record that every key creation writes in the key's own transaction.
+audit_subject: contextvars.ContextVar[str] = contextvars.ContextVar("audit_subject", default="system")
 
 #: The key the current context (one request) last used to sign, verify or revoke, for the audit trail.
 used_key: contextvars.ContextVar[KeyAlias | None] = contextvars.ContextVar("used_key", default=None)
@@ -185,11 +184,19 @@ class KeyHierarchy:
             raise KeyManagerError(Errors.NO_SUCH_ALIAS)
         return der
 
-    @staticmethod
-    def note_created(keys: KeyRepository, record: KeyAlias) -> None:
-        sink = created_keys.get()
-        if sink is not None:
-            sink.append((record, bool(keys.aliases_for(record.key_tuple))))
+    def note_created(self, uow: UnitOfWork, record: KeyAlias) -> None:
+        """Write the key's creation record in the key's own transaction (call before add_alias):
+        no crash can leave a key without its record, nor a record of a key that was rolled back."""
+        rotated = bool(uow.keys.aliases_for(record.key_tuple))
+        event = AuditEvent(
+            operation="rotateKey" if rotated else "generateKey",
+            subject=audit_subject.get(),
+            app_id=record.app_id,
+            ref_id=record.ref_id,
+            key_alias=record.alias,
+            thumbprint=record.thumbprint,
+        )
+        uow.audit.append(event, self.clock.now())
 
     def forget_certificate(self, alias: str) -> None:
         """Drop a cached certificate whose key got a new one (uploadCertificate)."""
@@ -306,7 +313,7 @@ class KeyHierarchy:
             thumbprint=thumbprint_hex(der),
             uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
         )
-        self.note_created(uow.keys, record)
+        self.note_created(uow, record)
         uow.keys.add_alias(record)
         return self._remember(CertifiedKey(record, certificate, der))
 
@@ -376,7 +383,7 @@ class KeyHierarchy:
             thumbprint=thumbprint_hex(der),
             uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
         )
-        self.note_created(uow.keys, record)
+        self.note_created(uow, record)
         uow.keys.add_alias(record)
         uow.keys.add_stored_key(stored)
         return self._remember(CertifiedKey(record, certificate, der, stored))

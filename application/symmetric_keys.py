@@ -44,7 +44,7 @@ class SymmetricKeys:
                     raise KeyManagerError(Errors.KEYSTORE_PROCESSING) from None
                 created.append(alias)
                 record = KeyAlias(alias, key_tuple, now, now + timedelta(days=validity_days))
-                hierarchy.note_created(uow.keys, record)
+                hierarchy.note_created(uow, record)
                 uow.keys.add_alias(record)
                 uow.commit()
         return GENERATED

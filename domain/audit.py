@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from typing import Iterable
@@ -22,6 +23,10 @@ GENESIS_HASH = "0" * 64
 SUCCESS = "success"
 #: Longest text kept per field: request-supplied identifiers are clipped, never stored whole.
 MAX_FIELD_CHARS = 256
+TRUNCATED = "...[truncated]"
+#: Characters that cannot be stored or shown safely: C0/C1 controls, DEL and lone surrogates
+#: (not encodable as UTF-8: an insert would fail, and with it the record).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def format_timestamp(instant: datetime) -> str:
@@ -29,11 +34,19 @@ def format_timestamp(instant: datetime) -> str:
     return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _clip(value: str | None) -> str | None:
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def safe_text(value: object) -> str | None:
+    """Caller-supplied text as it can always be stored: unsafe characters escaped as ``\\uXXXX``,
+    clipped to MAX_FIELD_CHARS with a visible marker. Never raises: a record must not fail over its text."""
     if value is None:
         return None
-    text = str(value)
-    return text[:MAX_FIELD_CHARS]
+    text = _UNSAFE.sub(_escape, value if isinstance(value, str) else str(value))
+    if len(text) > MAX_FIELD_CHARS:
+        text = text[: MAX_FIELD_CHARS - len(TRUNCATED)] + TRUNCATED
+    return text
 
 
 @dataclass(frozen=True)
@@ -50,7 +63,7 @@ class AuditEvent:
 
     def __post_init__(self) -> None:
         for item in fields(self):
-            object.__setattr__(self, item.name, _clip(getattr(self, item.name)))
+            object.__setattr__(self, item.name, safe_text(getattr(self, item.name)))
         if not self.operation or not self.outcome:
             raise ValueError("an audit event needs an operation and an outcome")
 

@@ -64,6 +64,9 @@ class Errors(Enum):
     UNSUPPORTED_SIGNATURE_FORMAT = ErrorSpec("KER-KMS-036", "Unsupported output format for the signature")
     INTERNAL = ErrorSpec("KER-KMS-500", "Internal server error")
     STORE_UNAVAILABLE = ErrorSpec("KER-KMS-500", "Key store is not available. Try again later.")
+    AUDIT_UNAVAILABLE = ErrorSpec(
+        "KER-KMS-500", "The audit record could not be written: the result is withheld. Try again later."
+    )
     # Cryptomanager (KER-CRY-*)
     INVALID_DATA_WITHOUT_SPLITTER = ErrorSpec("KER-CRY-003", "data sent to decrypt is without key splitter or invalid")
     INVALID_BASE64 = ErrorSpec("KER-CRY-003", " input data is not base64 encoded")

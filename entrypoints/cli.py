@@ -5,16 +5,15 @@ import argparse
 import getpass
 import logging
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
-from application.key_hierarchy import created_keys
+from application.key_hierarchy import audit_subject
 from application.use_cases.generate_master_key import GenerateMasterKeyCommand
 from domain.audit import verify_chain
 from domain.current_key import current_aliases, pre_expire_days
 from domain.errors import KeyManagerError
 
 from .containers import Container, build_container
-from .http.audit import key_creation_events
 from .settings import ConfigurationError, Settings
 
 log = logging.getLogger("keymanager")
@@ -36,21 +35,23 @@ def _os_user() -> str:
 def run_init(container: Container, settings: Settings, out=sys.stdout) -> int:
     """The key ceremony: ROOT, then the configured module keys. Idempotent."""
     use_case = container.generate_master_key()
+    acting = audit_subject.set(f"cli:{_os_user()}")
+    try:
+        return _ceremony(container, settings, use_case, out)
+    finally:
+        audit_subject.reset(acting)
+
+
+def _ceremony(container: Container, settings: Settings, use_case: Any, out: Any) -> int:
     failures = 0
-    subject = f"cli:{_os_user()}"
     for spec in settings.init_keys:
         app, ref = parse_key_spec(spec)
-        created = created_keys.set([])  # the audit trail names every key the ceremony makes
-        try:
+        try:  # each key the ceremony makes is recorded in its own transaction (subject: cli:<OS user>)
             result = use_case.execute(GenerateMasterKeyCommand(app_id=app, ref_id=ref))
-            for event in key_creation_events(created_keys.get() or [], subject):
-                container.audit_log().append(event)
         except KeyManagerError as error:
             failures += 1
             print(f"{spec:<28} FAILED  {error.code} {error.message}", file=out)
             continue
-        finally:
-            created_keys.reset(created)
         state = "created" if result.created else "exists "
         print(f"{spec:<28} {state} expires {result.expiry_at:%Y-%m-%d}", file=out)
     if settings.zk_pool_size and run_zk_init(container, settings.zk_pool_size, out=out):
@@ -140,7 +141,9 @@ def run_audit(container: Container, action: str, limit: int = 20, out=sys.stdout
     if action == "verify":
         verdict = verify_chain(audit_log.records())
         if verdict.intact:
-            print(f"audit trail intact: {verdict.count} records (head {verdict.head})", file=out)
+            # The head, to anchor elsewhere: a later verify that ends before it shows a cut tail.
+            print(f"audit trail intact: {verdict.count} records; head sequence {verdict.count} hash {verdict.head}",
+                  file=out)
             return 0
         print(
             f"audit trail BROKEN at sequence {verdict.broken_at}: {verdict.reason} "
@@ -196,7 +199,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     zk_init.add_argument("--size", type=int, help="pool size (default KEYMANAGER_ZK_POOL_SIZE, 10000)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    acting = audit_subject.set(f"cli:{_os_user()}")  # the subject of the records of keys a command creates
+    try:
+        return _command(args)
+    finally:
+        audit_subject.reset(acting)
 
+
+def _command(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
         if args.command == "serve":

@@ -22,6 +22,7 @@ from adapters.postgres.key_repository import (
 from adapters.postgres.audit_log import PostgresAuditLog
 from adapters.sqlite.audit_log import SqliteAuditLog
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
+from application.audit_writer import AuditWriter
 from application.key_hierarchy import CertificateDefaults, KeyHierarchy
 from application.ttl_cache import TtlLruCache
 from application.use_cases.decrypt_data import DecryptData
@@ -91,10 +92,12 @@ class Container(containers.DeclarativeContainer):
     #: The hash-chained audit trail (ADR 0011), kept with the key store.
     audit_log = providers.Selector(
         config.store,
-        sqlite=providers.Singleton(SqliteAuditLog, database=sqlite_database, clock=clock),
-        postgres=providers.Singleton(PostgresAuditLog, database=postgres_database, clock=clock),
-        memory=providers.Singleton(MemoryAuditLog, clock=clock),
+        sqlite=providers.Singleton(SqliteAuditLog, database=sqlite_database),
+        postgres=providers.Singleton(PostgresAuditLog, database=postgres_database),
+        memory=providers.Singleton(MemoryAuditLog, store=memory_store),
     )
+    #: Group commit of request records (ADR 0014): one writer thread per process.
+    audit_writer = providers.Singleton(AuditWriter, audit_log=audit_log, clock=clock)
 
     keystore = providers.Selector(
         config.keystore,

@@ -1,30 +1,28 @@
-"""In-memory audit log (tests and throwaway runs): the chain lives as long as the process."""
+"""In-memory audit log (tests and throwaway runs): the chain lives in the MemoryStore, as long
+as the process, shared with the units of work that record key creations."""
 from __future__ import annotations
 
-import threading
-from typing import Iterator
+from datetime import datetime
+from typing import Iterator, Sequence
 
-from application.ports.clock import Clock
-from domain.audit import AuditEvent, AuditRecord, seal
+from domain.audit import AuditEvent, AuditRecord
+
+from .key_repository import MemoryStore, seal_onto
 
 
 class MemoryAuditLog:
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-        self._records: list[AuditRecord] = []
-        self._lock = threading.Lock()
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
 
-    def append(self, event: AuditEvent) -> AuditRecord:
-        with self._lock:
-            record = seal(self._records[-1] if self._records else None, event, self.clock.now())
-            self._records.append(record)
-            return record
+    def append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord]:
+        with self.store.data_lock:
+            return seal_onto(self.store, [(event, at) for event in events])
 
     def records(self) -> Iterator[AuditRecord]:
-        with self._lock:
-            snapshot = list(self._records)
+        with self.store.data_lock:
+            snapshot = list(self.store.audit_records)
         return iter(snapshot)
 
     def latest(self, limit: int) -> list[AuditRecord]:
-        with self._lock:
-            return list(self._records[-limit:]) if limit > 0 else []
+        with self.store.data_lock:
+            return list(self.store.audit_records[-limit:]) if limit > 0 else []

@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
 
+from domain.audit import AuditEvent, AuditRecord, seal
 from domain.keys import DEFAULT_POLICIES, KeyAlias, KeyPolicy, KeyTuple, StoredKey
 from domain.partner_trust import CaCertificateRecord, PartnerCertificateRecord
 from domain.zk import ZkPoolRow
@@ -30,6 +31,7 @@ class MemoryStore:
         self.partner_certificates: dict[str, PartnerCertificateRecord] = {}
         self.trust_version = 0  # bumped by every commit that adds CA rows
         self.zk_pool: dict[int, ZkPoolRow] = {}
+        self.audit_records: list[AuditRecord] = []  # the audit chain (MemoryAuditLog reads it)
         self.data_lock = threading.Lock()
         # One creation lock for the whole store: simple, and deadlock-free.
         self.creation_lock = threading.RLock()
@@ -115,18 +117,44 @@ class MemoryKeyRepository:
         self.staged_stored[stored.alias] = stored
 
 
+def seal_onto(store: MemoryStore, events: list[tuple[AuditEvent, datetime]]) -> list[AuditRecord]:
+    """Append to the store's chain; the caller holds ``store.data_lock``."""
+    records = []
+    for event, at in events:
+        head = store.audit_records[-1] if store.audit_records else None
+        records.append(seal(head, event, at))
+        store.audit_records.append(records[-1])
+    return records
+
+
+class MemoryAuditTrail:
+    """Audit records staged in a unit of work, chained when it commits."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.staged: list[tuple[AuditEvent, datetime]] = []
+
+    def append(self, event: AuditEvent, at: datetime) -> AuditRecord:
+        self.staged.append((event, at))
+        with self._store.data_lock:  # provisional: the sequence is fixed when the unit commits
+            head = self._store.audit_records[-1] if self._store.audit_records else None
+        return seal(head, event, at)
+
+
 class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self.keys = MemoryKeyRepository(store)
         self.trust = MemoryTrustStore(store)
         self.zk = MemoryZkKeyPool(store)
+        self.audit = MemoryAuditTrail(store)
         self._locked = False
 
     def __enter__(self) -> "MemoryUnitOfWork":
         self.keys = MemoryKeyRepository(self._store)
         self.trust = MemoryTrustStore(self._store)
         self.zk = MemoryZkKeyPool(self._store)
+        self.audit = MemoryAuditTrail(self._store)
         return self
 
     def __exit__(
@@ -153,6 +181,7 @@ class MemoryUnitOfWork:
             self._store.retired_thumbprints.update(self.keys.staged_retired)
             self.trust.commit()
             self._store.zk_pool.update(self.zk.staged)
+            seal_onto(self._store, self.audit.staged)
         self.rollback()
 
     def rollback(self) -> None:
@@ -162,6 +191,7 @@ class MemoryUnitOfWork:
         self.keys.staged_retired.clear()
         self.trust.clear()
         self.zk.staged.clear()
+        self.audit.staged.clear()
 
 
 class MemoryUnitOfWorkFactory:

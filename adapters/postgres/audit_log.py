@@ -1,40 +1,36 @@
 """The audit log in PostgreSQL (<schema>.km_audit_log, migration 2).
 
-Every append runs in its own transaction (never the key operation's) and first takes a
-transaction-scoped advisory lock (schema.AUDIT_LOCK): every worker and every instance sharing
-the database then reads the same last record and the chain cannot fork. An advisory lock, not
-SELECT ... FOR UPDATE on the last row, because the first append has no row to lock.
+``append_batch`` runs in a transaction of its own and first takes a transaction-scoped advisory
+lock (schema.AUDIT_LOCK): every worker and every instance sharing the database then reads the
+same last record and the chain cannot fork; the batch commits with one WAL flush. An advisory
+lock, not SELECT ... FOR UPDATE on the last row, because the first append has no row to lock.
+A key's creation record takes the same lock inside the key's own transaction (SqlAuditTrail).
 """
 from __future__ import annotations
 
-from typing import Iterator
+from datetime import datetime
+from typing import Iterator, Sequence
 
-from application.ports.clock import Clock
-from domain.audit import AuditEvent, AuditRecord, seal
+from domain.audit import AuditEvent, AuditRecord
 
-from ..sql.audit_log import INSERT_VALUES, SELECT_COLUMNS, TABLE, from_row, to_row
+from ..sql.audit_log import SELECT_COLUMNS, TABLE, from_row
 from .key_repository import PostgresDatabase, PostgresUnitOfWork
-from .schema import AUDIT_LOCK
 
 #: Rows fetched per round trip when streaming the whole log.
 PAGE = 1000
 
 
 class PostgresAuditLog:
-    def __init__(self, database: PostgresDatabase, clock: Clock) -> None:
+    def __init__(self, database: PostgresDatabase) -> None:
         self.database = database
-        self.clock = clock
 
-    def append(self, event: AuditEvent) -> AuditRecord:
+    def append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord]:
+        if not events:
+            return []
         with PostgresUnitOfWork(self.database) as unit:
-            table = unit.table(TABLE)
-            unit.begin_write()
-            unit.write("SELECT pg_advisory_xact_lock(:k)", {"k": AUDIT_LOCK})
-            rows = unit.query(f"SELECT {SELECT_COLUMNS} FROM {table} ORDER BY seq_no DESC LIMIT 1", {})
-            record = seal(from_row(rows[0]) if rows else None, event, self.clock.now())
-            unit.write(f"INSERT INTO {table} ({SELECT_COLUMNS}) VALUES ({INSERT_VALUES})", to_row(record))
+            records = unit.audit.append_many(events, at)
             unit.commit()
-            return record
+        return records
 
     def records(self) -> Iterator[AuditRecord]:
         after = None

@@ -24,6 +24,7 @@ import pg8000.native as pg
 from domain.errors import StoreUnavailableError
 from domain.keys import KeyTuple
 
+from ..sql.audit_log import SqlAuditTrail
 from ..sql.key_repository import SqlKeyRepository
 from ..sql.trust_store import SqlTrustStore
 from ..sql.zk_pool import SqlZkKeyPool
@@ -185,6 +186,7 @@ class PostgresUnitOfWork:
         self.keys = SqlKeyRepository(self)
         self.trust = SqlTrustStore(self)
         self.zk = SqlZkKeyPool(self)
+        self.audit = SqlAuditTrail(self)
 
     def __enter__(self) -> "PostgresUnitOfWork":
         self._connection, self._broken, self._in_transaction = None, False, False
@@ -273,12 +275,19 @@ class PostgresUnitOfWork:
         self.begin_write()
         self._run("SELECT pg_advisory_xact_lock(:k)", {"k": advisory_key(key_tuple)})
 
+    def lock_audit(self) -> None:
+        # Always the last lock a transaction takes (after any key tuple's): no lock-order deadlock.
+        self.begin_write()
+        self._run("SELECT pg_advisory_xact_lock(:k)", {"k": migrations.AUDIT_LOCK})
+
     def commit(self) -> None:
         if self._in_transaction:
             self._run("COMMIT", {})
             self._in_transaction = False
+            self.audit.reset()
 
     def rollback(self) -> None:
+        self.audit.reset()
         if self._in_transaction:
             self._in_transaction = False
             try:

@@ -1,60 +1,38 @@
 """The audit log in the embedded SQLite store (table km_audit_log, migration 2).
 
-An append reads the last record and writes the next one inside ``BEGIN IMMEDIATE``, which
-SQLite serialises across every thread and process sharing the file: the chain cannot fork.
-Uses its own connection (not the request's unit of work), so an audit write never joins,
-commits or rolls back a key operation's transaction.
+``append_batch`` reads the last record and writes the new ones inside one ``BEGIN IMMEDIATE``
+transaction, which SQLite serialises across every thread and process sharing the file (the
+chain cannot fork), and commits them with one fsync. It runs in a unit of work of its own,
+never a request's: the group-commit writer (application/audit_writer.py) calls it.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
-from typing import Iterator
+from datetime import datetime
+from typing import Iterator, Sequence
 
-from application.ports.clock import Clock
-from domain.audit import AuditEvent, AuditRecord, seal
+from domain.audit import AuditEvent, AuditRecord
 from domain.errors import StoreUnavailableError
 
-from ..sql.audit_log import INSERT_VALUES, SELECT_COLUMNS, TABLE, from_row, to_row
-from .key_repository import SqliteDatabase
+from ..sql.audit_log import SELECT_COLUMNS, TABLE, from_row
+from .key_repository import SqliteDatabase, SqliteUnitOfWork
 
 
 class SqliteAuditLog:
-    def __init__(self, database: SqliteDatabase, clock: Clock) -> None:
+    def __init__(self, database: SqliteDatabase) -> None:
         self.database = database
-        self.clock = clock
-        self._local = threading.local()
 
-    def _connection(self) -> sqlite3.Connection:
-        # A connection of our own per thread (and per process after a fork).
-        connection = getattr(self._local, "connection", None)
-        if connection is None or getattr(self._local, "pid", None) != os.getpid():
-            connection = self.database.open_connection()
-            self._local.connection, self._local.pid = connection, os.getpid()
-        return connection
-
-    def append(self, event: AuditEvent) -> AuditRecord:
-        try:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute(
-                    f"SELECT {SELECT_COLUMNS} FROM {TABLE} ORDER BY seq_no DESC LIMIT 1"
-                ).fetchone()
-                record = seal(from_row(row) if row else None, event, self.clock.now())
-                connection.execute(f"INSERT INTO {TABLE} ({SELECT_COLUMNS}) VALUES ({INSERT_VALUES})", to_row(record))
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-        except sqlite3.Error:
-            raise StoreUnavailableError() from None
-        return record
+    def append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord]:
+        if not events:
+            return []
+        with SqliteUnitOfWork(self.database) as unit:
+            records = unit.audit.append_many(events, at)
+            unit.commit()
+        return records
 
     def records(self) -> Iterator[AuditRecord]:
         try:
-            cursor = self._connection().execute(f"SELECT {SELECT_COLUMNS} FROM {TABLE} ORDER BY seq_no")
+            cursor = self.database.connection().execute(f"SELECT {SELECT_COLUMNS} FROM {TABLE} ORDER BY seq_no")
             for row in cursor:
                 yield from_row(row)
         except sqlite3.Error:
@@ -62,7 +40,7 @@ class SqliteAuditLog:
 
     def latest(self, limit: int) -> list[AuditRecord]:
         try:
-            rows = self._connection().execute(
+            rows = self.database.connection().execute(
                 f"SELECT {SELECT_COLUMNS} FROM {TABLE} ORDER BY seq_no DESC LIMIT ?", (max(0, limit),)
             ).fetchall()
         except sqlite3.Error:

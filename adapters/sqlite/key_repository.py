@@ -18,6 +18,7 @@ from typing import Any
 from domain.errors import StoreUnavailableError
 from domain.keys import KeyTuple
 
+from ..sql.audit_log import SqlAuditTrail
 from ..sql.key_repository import SqlKeyRepository
 from ..sql.trust_store import SqlTrustStore
 from ..sql.zk_pool import SqlZkKeyPool
@@ -71,6 +72,7 @@ class SqliteUnitOfWork:
         self.keys = SqlKeyRepository(self)
         self.trust = SqlTrustStore(self)
         self.zk = SqlZkKeyPool(self)
+        self.audit = SqlAuditTrail(self)
 
     def __enter__(self) -> "SqliteUnitOfWork":
         self._connection = self._database.connection()
@@ -140,12 +142,17 @@ class SqliteUnitOfWork:
     def lock(self, key_tuple: KeyTuple) -> None:
         self.begin_write()
 
+    def lock_audit(self) -> None:
+        self.begin_write()  # BEGIN IMMEDIATE: the one writer of the file, audit chain included
+
     def commit(self) -> None:
         if self._in_transaction:
             self._execute("COMMIT")
             self._in_transaction = False
+            self.audit.reset()
 
     def rollback(self) -> None:
+        self.audit.reset()
         if self._in_transaction:
             self._in_transaction = False
             try:

@@ -1,22 +1,36 @@
-"""The audit trail port: an append-only, hash-chained log of who did what to which key.
+"""The audit trail ports: an append-only, hash-chained log of who did what to which key (ADR 0014).
 
-``append`` must be atomic with respect to every other writer of the same store (other
-threads, worker processes and instances): it reads the last record, seals the new one
-onto it (domain.audit.seal) and writes it, under one lock, so the chain never forks.
+Appends are atomic with respect to every other writer of the same store (threads, worker
+processes, instances): the writer reads the last record, seals the new ones onto it
+(domain.audit.seal) and writes them under one lock, so the chain never forks.
+
+* ``AuditLog.append_batch`` makes several records durable in one transaction (one lock, one
+  fsync): the group commit of application/audit_writer.py.
+* ``AuditTrail`` is the same append bound to a unit of work's own transaction: a key and the
+  record of its creation are committed together or not at all.
 """
 from __future__ import annotations
 
-from typing import Iterator, Protocol
+from datetime import datetime
+from typing import Iterator, Protocol, Sequence
 
 from domain.audit import AuditEvent, AuditRecord
 
 
 class AuditLog(Protocol):
-    def append(self, event: AuditEvent) -> AuditRecord:
-        """Seal the event onto the chain and store it; raises StoreUnavailableError when it cannot."""
+    def append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord]:
+        """Seal the events onto the chain, in order, and commit them in one transaction;
+        raises StoreUnavailableError when they cannot be made durable (then none are)."""
 
     def records(self) -> Iterator[AuditRecord]:
         """Every record in sequence order (streamed: the log can be long)."""
 
     def latest(self, limit: int) -> list[AuditRecord]:
         """The last ``limit`` records, oldest first."""
+
+
+class AuditTrail(Protocol):
+    """The audit log inside a unit of work: records commit or roll back with the unit."""
+
+    def append(self, event: AuditEvent, at: datetime) -> AuditRecord:
+        """Take the chain's lock for the rest of the unit, seal the event onto the chain and write it."""

@@ -1,5 +1,5 @@
-"""Unit of work: a key's alias row, wrapped private key and certificate are
-written together or not at all. Rolls back unless ``commit()`` is called."""
+"""Unit of work: a key's alias row, wrapped private key, certificate and the audit record of
+its creation are written together or not at all. Rolls back unless ``commit()`` is called."""
 from __future__ import annotations
 
 from types import TracebackType
@@ -7,6 +7,7 @@ from typing import Callable, Protocol
 
 from domain.keys import KeyTuple
 
+from .audit_log import AuditTrail
 from .key_repository import KeyRepository
 from .trust_store import TrustStoreRepository
 from .zk_pool import ZkKeyPoolRepository
@@ -16,6 +17,7 @@ class UnitOfWork(Protocol):
     keys: KeyRepository
     trust: TrustStoreRepository
     zk: ZkKeyPoolRepository
+    audit: AuditTrail
 
     def __enter__(self) -> "UnitOfWork": ...
 

@@ -8,6 +8,7 @@ from flask import Flask
 from ..containers import Container, build_container
 from ..settings import Settings
 from . import cryptomanager, keymanager, partner, signature, token_id, zk
+from .access_log import install_access_log
 from .audit import install_audit
 from .auth import install_auth
 from .errors import register_error_handlers
@@ -34,7 +35,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.register_blueprint(zk.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(token_id.blueprint, url_prefix=API_PREFIX)
     logging.getLogger("keymanager").setLevel(logging.INFO)
+    install_access_log(app)  # first: its before_request runs first and its after_request last (final status)
     install_auth(app, settings, API_PREFIX)  # before any route runs: every request is authenticated
     register_error_handlers(app)
-    install_audit(app, container.audit_log)  # after the response: one chained record per audited request
+    install_audit(app, container.audit_writer, settings.db_timeout_seconds)  # no record, no answer
     return app

@@ -1,30 +1,36 @@
-"""The audit hook: one hash-chained record per audited request (ADR 0011).
+"""The audit hook: one hash-chained record per audited request, fail closed (ADR 0014).
 
-Records are written after the response is built (``after_request``), for the key lifecycle
+Records are made after the response is built (``after_request``), for the key lifecycle
 routes (generate, revoke, upload) and the cryptographic ones (encrypt, decrypt, sign, verify),
 successful or not: who (the principal), which operation, application and reference ids, the
 key's certificate thumbprint where the handler knows it (``note_key``), and the outcome
 ("success" or the error code). Never the request's data, the response, keys or tokens.
+Keys that a request creates are recorded by KeyHierarchy in the key's own transaction.
 
-An audit write that fails is logged at ERROR (operation and error type only) and counted
-(``AuditHook.failures``); the response already computed stands (ADR 0011 says why).
+No record, no answer: the response leaves only once its record is durable. Records of
+concurrent requests share one commit (application/audit_writer.py). Under the bridge
+(entrypoints/server) the wait happens on the event loop: the hook hands the ticket over through
+``environ[DEFER_KEY]``; under any other WSGI server the hook waits for it here.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from typing import Any, Callable
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
 
 from flask import Flask, Response, g, request
 
-from application.key_hierarchy import created_keys, used_key
-from application.ports.audit_log import AuditLog
-from domain.audit import SUCCESS, AuditEvent
-from domain.keys import KeyAlias
+from application.audit_writer import AuditTicket, AuditWriter
+from application.key_hierarchy import audit_subject, used_key
 from application.x509 import certificate_der, parse_pem_certificate
+from domain.audit import SUCCESS, AuditEvent
 from domain.codec import hex_upper
-from domain.errors import KeyManagerError
+from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint_hex
+
+from .envelope import failure, format_instant
 
 log = logging.getLogger("keymanager.audit")
 
@@ -63,21 +69,6 @@ AUDITED: dict[str, str] = {
 }
 
 
-def key_creation_events(created: list[tuple[KeyAlias, bool]], subject: str | None) -> list[AuditEvent]:
-    """A generateKey / rotateKey record per created key (KeyHierarchy's ``created_keys``)."""
-    return [
-        AuditEvent(
-            operation="rotateKey" if rotated else "generateKey",
-            subject=subject,
-            app_id=record.app_id,
-            ref_id=record.ref_id,
-            key_alias=record.alias,
-            thumbprint=record.thumbprint,
-        )
-        for record, rotated in created
-    ]
-
-
 def note_key(*, alias: str | None = None, thumbprint_hex: str | None = None) -> None:
     """Called by a handler: the key this request used (recorded whatever the outcome)."""
     g.audit_key = (alias, thumbprint_hex)
@@ -107,9 +98,35 @@ def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) else None
 
 
+#: environ key of a server that waits for audit tickets itself: a callable taking
+#: (ticket, WSGI app answering the withheld response). The server calls that app when the
+#: ticket fails, with the ticket's error under environ[AUDIT_ERROR_KEY].
+DEFER_KEY = "keymanager.defer_until_durable"
+AUDIT_ERROR_KEY = "keymanager.audit_error"
+WITHHELD = Errors.AUDIT_UNAVAILABLE.value
+WITHHELD_STATUS = 503
+
+
+def withheld_app(request_id: Any, version: Any, withheld: Callable[[BaseException], None]) -> Callable[..., Iterable[bytes]]:
+    """The answer sent instead of a response whose audit record could not be made durable."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        withheld(environ.get(AUDIT_ERROR_KEY) or RuntimeError("audit record not durable"))
+        body = json.dumps({
+            "id": request_id, "version": version,
+            "responsetime": format_instant(datetime.now(timezone.utc)), "metadata": None, "response": None,
+            "errors": [{"errorCode": WITHHELD.code, "message": WITHHELD.message}],
+        }).encode("utf-8")
+        start_response("503 SERVICE UNAVAILABLE", [("Content-Type", "application/json"), ("Retry-After", "1")])
+        return [body]
+
+    return app
+
+
 class AuditHook:
-    def __init__(self, audit_log: Callable[[], AuditLog]) -> None:
-        self._audit_log = audit_log
+    def __init__(self, writer: Callable[[], AuditWriter], timeout_seconds: float) -> None:
+        self._writer = writer
+        self.timeout = timeout_seconds
         self.failures = 0
         self._lock = threading.Lock()
 
@@ -140,48 +157,72 @@ class AuditHook:
         )
 
     @staticmethod
-    def start_collecting() -> None:
-        """before_request: collect the keys this request creates (getCertificate, encrypt and
-        signing create or rotate keys on first use; key generation does so on purpose)."""
-        created_keys.set([])
-        used_key.set(None)
-
-    def created_key_events(self, response: Response) -> list[AuditEvent]:
-        """One generateKey / rotateKey record per key the request created, if it succeeded
-        (a failed request rolled its unit of work back: those keys do not exist)."""
+    def start() -> None:
+        """before_request (after authentication): who acts, for the records of keys this request
+        creates; and no key used yet. Both undone at teardown: a thread serves other requests."""
         principal = g.get("principal")
-        created = created_keys.get() or []
-        if principal is None or response.status_code >= 400 or g.get("error_code"):
-            return []
-        return key_creation_events(created, principal.username or principal.subject)
+        subject = (principal.username or principal.subject) if principal is not None else "anonymous"
+        g.audit_context = (audit_subject.set(subject), used_key.set(None))
+
+    @staticmethod
+    def finish(error: BaseException | None = None) -> None:
+        tokens = g.pop("audit_context", None)
+        if tokens is not None:
+            audit_subject.reset(tokens[0])
+            used_key.reset(tokens[1])
 
     def record(self, response: Response) -> Response:
-        events: list[AuditEvent] = []
+        operation = AUDITED.get(request.endpoint or "")
+        if operation is None:
+            return response
         try:
-            events.extend(self.created_key_events(response))
             event = self.event_for_request(response)
-            if event is not None:
-                events.append(event)
-        except Exception as error:  # noqa: BLE001 - never lose the response over the audit
-            self._failed(AUDITED.get(request.endpoint or "", "?"), error)
-        for event in events:
-            try:
-                self._audit_log().append(event)
-            except Exception as error:  # noqa: BLE001 - see ADR 0011: logged, counted, response stands
-                self._failed(event.operation, error)
+            if event is None:
+                return response
+            ticket = self._writer().submit([event])
+        except Exception as error:  # noqa: BLE001 - no record, no answer
+            return self._withhold(operation, error)
+        defer = request.environ.get(DEFER_KEY)
+        if defer is not None:
+            defer(ticket, self._withheld_app(operation))
+            return response
+        return self._wait(ticket, operation, response)
+
+    def _wait(self, ticket: AuditTicket, operation: str, response: Response) -> Response:
+        try:
+            ticket.result(timeout=self.timeout)
+        except Exception as error:  # noqa: BLE001 - not durable (or not in time): withhold the answer
+            return self._withhold(operation, error)
         return response
 
-    def _failed(self, operation: str, error: BaseException) -> None:
+    def _withheld_app(self, operation: str) -> Callable[..., Iterable[bytes]]:
+        body = g.get("body")
+        has_body = isinstance(body, dict) and bool(body)
+        return withheld_app(
+            body.get("id", "") if has_body else None,
+            body.get("version", "") if has_body else None,
+            lambda error: self.failed(operation, error),
+        )
+
+    def _withhold(self, operation: str, error: BaseException) -> Response:
+        self.failed(operation, error)
+        response = failure([(WITHHELD.code, WITHHELD.message)], WITHHELD_STATUS)
+        response.headers["Retry-After"] = "1"
+        return response
+
+    def failed(self, operation: str, error: BaseException) -> None:
+        """Count and log a withheld answer (operation and error type only: never data)."""
         with self._lock:
             self.failures += 1
             count = self.failures
-        log.error("audit record NOT written for %s (%s); %d audit write failure(s) so far",
+        log.error("answer withheld: audit record NOT durable for %s (%s); %d withheld so far",
                   operation, type(error).__name__, count)
 
 
-def install_audit(app: Flask, audit_log: Callable[[], AuditLog]) -> AuditHook:
-    hook = AuditHook(audit_log)
-    app.before_request(hook.start_collecting)
+def install_audit(app: Flask, writer: Callable[[], AuditWriter], timeout_seconds: float) -> AuditHook:
+    hook = AuditHook(writer, timeout_seconds)
+    app.before_request(hook.start)
     app.after_request(hook.record)
+    app.teardown_request(hook.finish)
     app.extensions["keymanager.audit"] = hook
     return hook

@@ -8,12 +8,14 @@ its cause. Internal details go to the server log only, never to the caller.
 from __future__ import annotations
 
 import logging
+import traceback
 
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from domain.errors import Errors, KeyManagerError, ServiceBusyError, StoreUnavailableError, ValidationError
 
+from .access_log import logged_method, request_id, route_template
 from .auth import AccessDenied, AuthenticationRequired
 from .envelope import failure
 
@@ -70,5 +72,40 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        log.error("unhandled %s", type(error).__name__, exc_info=error)
+        # No exc_info: logging would print str(error), and exception messages can quote caller data
+        # (int("<a UIN>") -> "invalid literal ... '<the UIN>'"). The line names the type, the route
+        # template and the request id; the traceback keeps file/line/code and drops every message.
+        log.error("unhandled %s on %s %s rid=%s\n%s", _type_name(error), logged_method(), route_template(),
+                  request_id(), _traceback_without_messages(error))
         return failure([(Errors.INTERNAL.value.code, Errors.INTERNAL.value.message)], 500)
+
+
+def _type_name(error: BaseException) -> str:
+    kind = type(error)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _traceback_without_messages(error: BaseException) -> str:
+    """The traceback of ``error`` and of its causes/contexts, each ending with the exception type only."""
+    chain: list[tuple[BaseException, str]] = []  # newest first, with how it links to the older one
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if current.__cause__ is not None:
+            chain.append((current, "The above exception was the direct cause of the following exception:"))
+            current = current.__cause__
+        elif current.__context__ is not None and not current.__suppress_context__:
+            chain.append((current, "During handling of the above exception, another exception occurred:"))
+            current = current.__context__
+        else:
+            chain.append((current, ""))
+            current = None
+    parts: list[str] = []
+    for exc, link in reversed(chain):
+        if link and parts:
+            parts.append(f"\n{link}\n\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_tb(exc.__traceback__))
+        parts.append(f"{_type_name(exc)} (message withheld: it may quote request data)\n")
+    return "".join(parts).rstrip("\n")

@@ -36,12 +36,11 @@ from typing import Any, Callable, Iterable
 
 from domain.errors import Errors
 
+from ..http.audit import AUDIT_ERROR_KEY, DEFER_KEY
 from ..http.envelope import format_instant
 
 log = logging.getLogger("keymanager.server")
 
-#: environ key under which the application may hand us (ticket, failure response) pairs.
-DEFER_KEY = "keymanager.defer_until_durable"
 JSON_HEADERS = [("content-type", "application/json")]
 BAD_REQUEST = Errors.INVALID_REQUEST.value.code
 #: Content-Length at or under which the body is taken in one read instead of streamed.
@@ -195,8 +194,8 @@ class WsgiBridge:
         for ticket, failure in pending:
             done: asyncio.Future[BaseException | None] = loop.create_future()
 
-            def finished(error: BaseException | None, done: asyncio.Future = done) -> None:
-                loop.call_soon_threadsafe(_settle, done, error)
+            def finished(ticket: Any, done: asyncio.Future = done) -> None:  # on the audit writer's thread
+                loop.call_soon_threadsafe(_settle, done, ticket.exception())
 
             ticket.add_done_callback(finished)
             try:
@@ -205,7 +204,7 @@ class WsgiBridge:
             except TimeoutError:
                 error = TimeoutError()
             if error is not None:
-                log.error("response withheld: its audit record was not made durable (%s)", type(error).__name__)
+                environ[AUDIT_ERROR_KEY] = error  # the failure app logs and counts it
                 return _call(failure, environ)
         return computed
 

@@ -31,6 +31,7 @@ APP, REF = "REGISTRATION", "10001_110011"
 #: Values that must never reach the audit trail.
 PLAINTEXT = b"audit-sentinel-plaintext-7f3a9c"
 SIGN_DATA = b'{"audit":"sentinel-to-sign-51d2"}'
+NOW = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
 
 
 def b64url(data: bytes) -> str:
@@ -135,6 +136,8 @@ EXPECTED_OPERATIONS = [
 KEY_CREATION = ("generateKey", "rotateKey")
 #: Keys the exercise creates on the way: the EC key, the base key /encrypt makes on first use.
 EXPECTED_CREATED_KEYS = 2
+#: Keys init_master_keys makes before any request (ROOT, REGISTRATION, KERNEL:SIGN), recorded as "system".
+SETUP_KEYS = 3
 
 
 def request_records(records):
@@ -143,8 +146,13 @@ def request_records(records):
 
 
 def check_records(records, seen: dict[str, Any]) -> None:
-    assert {r.subject for r in records} == {"dev"}
     assert [r.sequence for r in records] == list(range(1, len(records) + 1))
+    # The fixture's key ceremony ran outside any request: its keys are recorded too, as "system".
+    setup = [r for r in records if r.subject == "system"]
+    assert [r.operation for r in setup] == ["generateKey"] * len(setup) and setup
+    assert all(r.key_alias and r.thumbprint for r in setup)
+    records = [r for r in records if r.subject != "system"]
+    assert {r.subject for r in records} == {"dev"}
     created = [r for r in records if r.operation in KEY_CREATION]
     records = request_records(records)
     assert [r.operation for r in records] == EXPECTED_OPERATIONS
@@ -200,32 +208,49 @@ def test_the_subject_comes_from_the_token_and_refusals_are_recorded(oidc_client,
     assert refused.status_code == 403
     assert oidc_client.post(f"{API}/encrypt", json=request).status_code == 401
     records = list(container.audit_log().records())
+    assert verify_chain(records).intact
+    records = [r for r in records if r.subject != "system"]  # the fixture's key ceremony
     assert [(r.operation, r.subject, r.outcome) for r in records] == [
         ("generateKey", "alice", SUCCESS),  # the base key the first /encrypt created
         ("encrypt", "alice", SUCCESS),
         ("encrypt", "bob", "KER-ATH-403"),
     ]
-    assert verify_chain(records).intact
 
 
-def test_an_audit_write_failure_is_logged_and_the_response_stands(client, app, container, caplog) -> None:
+def test_no_record_no_answer(client, app, container, caplog) -> None:
+    """Fail closed (ADR 0014): when the request's record cannot be made durable the caller gets
+    the audit error envelope (503), never the result; the failure is logged without data."""
+
     class Broken:
-        def append(self, event):
-            raise RuntimeError("disk on fire " + str(event))
+        def append_batch(self, events, at):
+            raise RuntimeError("disk on fire " + str(events))
 
-    container.audit_log.override(Broken())
-    try:
-        with caplog.at_level("ERROR", logger="keymanager.audit"):
-            wire = ok(client, "/encrypt", crypto(b64url(PLAINTEXT)))["data"]
-    finally:
-        container.audit_log.reset_override()
-    assert wire
-    # two records were due: the base key /encrypt created, and the encryption itself
-    assert app.extensions["keymanager.audit"].failures == 2
+    ok(client, "/encrypt", crypto(b64url(PLAINTEXT)))  # the base key exists: only the request's record is due
+    container.audit_writer().audit_log = Broken()
+    with caplog.at_level("ERROR", logger="keymanager.audit"):
+        response = client.post(API + "/encrypt", json=wrap(crypto(b64url(PLAINTEXT))))
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    body = response.get_json()
+    assert body["response"] is None and body["id"] == "mosip.test"
+    assert body["errors"][0]["errorCode"] == "KER-KMS-500" and "audit" in body["errors"][0]["message"]
+    assert app.extensions["keymanager.audit"].failures == 1
     messages = [r.getMessage() for r in caplog.records if r.name == "keymanager.audit"]
-    assert any("audit record NOT written for encrypt (RuntimeError)" in m for m in messages)
-    assert any("audit record NOT written for generateKey (RuntimeError)" in m for m in messages)
+    assert any("answer withheld: audit record NOT durable for encrypt (RuntimeError)" in m for m in messages)
     assert "disk on fire" not in caplog.text and b64url(PLAINTEXT) not in caplog.text
+
+
+def test_caller_text_never_breaks_the_record(client, container) -> None:
+    """Control characters, NUL and over-long text in a recorded field are escaped or clipped
+    with a marker: the record is written and the chain verifies."""
+    ok(client, "/encrypt", crypto(b64url(PLAINTEXT)))
+    odd = "ref\x00\x1b[31m\n" + "x" * 10_000
+    body = call(client, "/encrypt", {**crypto(b64url(PLAINTEXT)), "referenceId": odd})
+    assert body["errors"]  # no such key: refused, and recorded
+    record = list(container.audit_log().records())[-1]
+    assert record.operation == "encrypt" and record.outcome == body["errors"][0]["errorCode"]
+    assert record.ref_id.startswith("ref\\u0000\\u001b[31m\\u000a") and record.ref_id.endswith("...[truncated]")
+    assert len(record.ref_id) == 256
+    assert verify_chain(container.audit_log().records()).intact
 
 
 # -- SQLite: the CLI catches tampering -----------------------------------------------------------
@@ -251,11 +276,12 @@ def test_sqlite_trail_verifies_and_every_tampering_is_caught(sqlite_settings, mo
     client = create_app(sqlite_settings, container).test_client()
     seen = exercise(client)
     check_records(list(container.audit_log().records()), seen)
-    total = len(EXPECTED_OPERATIONS) + EXPECTED_CREATED_KEYS
+    total = SETUP_KEYS + len(EXPECTED_OPERATIONS) + EXPECTED_CREATED_KEYS
 
     code, out = cli(monkeypatch, capsys, sqlite_settings.data_dir, "verify")
     assert code == 0, out
-    assert f"audit trail intact: {total} records" in out
+    head = list(container.audit_log().records())[-1]
+    assert f"audit trail intact: {total} records; head sequence {total} hash {head.hash}" in out
     code, out = cli(monkeypatch, capsys, sqlite_settings.data_dir, "list", "--limit", "3")
     assert code == 0 and "revokeKey" in out and "dev" in out and "SEQ" in out
     assert len(out.strip().splitlines()) == 4
@@ -303,9 +329,9 @@ def test_sqlite_trail_verifies_and_every_tampering_is_caught(sqlite_settings, mo
 
 def test_sqlite_trail_survives_a_restart(sqlite_settings) -> None:
     first = make_container(sqlite_settings)
-    first.audit_log().append(AuditEvent(operation="encrypt", subject="a"))
+    first.audit_log().append_batch([AuditEvent(operation="encrypt", subject="a")], NOW)
     second = make_container(sqlite_settings)  # a new process would build a new container too
-    second.audit_log().append(AuditEvent(operation="decrypt", subject="b"))
+    second.audit_log().append_batch([AuditEvent(operation="decrypt", subject="b")], NOW)
     records = list(second.audit_log().records())
     assert [(r.sequence, r.subject) for r in records] == [(1, "a"), (2, "b")]
     assert verify_chain(records).intact
@@ -329,9 +355,10 @@ def _append_many(url: str, subject: str, count: int) -> None:
 
     database = PostgresDatabase(PostgresOptions.from_url(url, pool_size=2))
     try:
-        audit_log = PostgresAuditLog(database, SystemClock())
+        audit_log = PostgresAuditLog(database)
         for index in range(count):
-            audit_log.append(AuditEvent(operation="encrypt", subject=subject, ref_id=str(index)))
+            event = AuditEvent(operation="encrypt", subject=subject, ref_id=str(index))
+            audit_log.append_batch([event], SystemClock().now())
     finally:
         database.close()
 
@@ -351,7 +378,7 @@ def test_postgres_trail_through_http_verifies_and_catches_tampering(postgres_sch
     check_records(records, seen)
     out = io.StringIO()
     assert run_audit(container, "verify", out=out) == 0, out.getvalue()
-    assert f"intact: {len(EXPECTED_OPERATIONS) + EXPECTED_CREATED_KEYS} records" in out.getvalue()
+    assert f"intact: {SETUP_KEYS + len(EXPECTED_OPERATIONS) + EXPECTED_CREATED_KEYS} records" in out.getvalue()
 
     database = container.database()
     from adapters.postgres.key_repository import PostgresUnitOfWork
@@ -403,6 +430,10 @@ def test_the_key_ceremony_is_audited(sqlite_settings) -> None:
     assert run_init(container, settings, out=io.StringIO()) == 0
     assert run_init(container, settings, out=io.StringIO()) == 0  # idempotent: nothing new to record
     records = list(container.audit_log().records())
-    assert [(r.operation, r.app_id) for r in records] == [("generateKey", "ROOT"), ("generateKey", "REGISTRATION")]
-    assert all(r.subject.startswith("cli:") and r.key_alias and r.thumbprint for r in records)
+    # ROOT, the module key, and the KERNEL IDENTITY_CACHE secret key the ceremony also makes
+    assert [(r.operation, r.app_id, r.ref_id) for r in records] == [
+        ("generateKey", "ROOT", ""), ("generateKey", "REGISTRATION", ""), ("generateKey", "KERNEL", "IDENTITY_CACHE")
+    ]
+    assert all(r.subject.startswith("cli:") and r.key_alias for r in records)
+    assert all(r.thumbprint for r in records[:2])  # certified key pairs (the secret key has no certificate)
     assert verify_chain(records).intact

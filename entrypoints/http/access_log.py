@@ -1,0 +1,97 @@
+"""The access log (issue 12): one INFO line per request on ``keymanager.access``, without personal data.
+
+A line names the method, the route *template* (``/v1/keymanager/tokenid/{uin}/{partnercode}``), the
+status, the duration and a request id; never the concrete path (it carries UINs, partner codes, key
+identifiers) and never the query string (``zkReEncryptRandomKey?encryptedKey=…``). A path that matches
+no route is logged as ``<unmatched>``: it is caller text like any other and may itself hold a UIN.
+
+Request id: the caller's ``X-Request-ID`` when it is short and plain (≤ 64 characters of
+``[A-Za-z0-9._-]``), otherwise a fresh uuid4 (hex); it is echoed in the ``X-Request-ID`` response header
+and named by the error log of the same request (``errors.py``).
+
+Hot path: one ``before_request`` (a clock read, an environ entry), one ``after_request`` (a dict lookup
+for the template, computed once per rule, a header, one logging call). ``install_access_log`` must run
+before the other hooks are installed: its ``before_request`` then runs first (an authentication refusal
+raised by a later hook still gets a start time and an id) and its ``after_request`` runs last (it sees
+the final status, after the audit hook).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from time import perf_counter
+from uuid import uuid4
+
+from flask import Flask, Response, request
+
+log = logging.getLogger("keymanager.access")
+
+HEADER = "X-Request-ID"
+_ENVIRON_HEADER = "HTTP_X_REQUEST_ID"
+#: environ key of this request's (start, request id).
+ENVIRON_KEY = "keymanager.access"
+UNMATCHED = "<unmatched>"
+#: Methods logged as they are; any other (extension methods are caller text too) is logged as "<other>".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+_SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_PLACEHOLDER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+#: rule text (``/tokenid/<uin>/<partnercode>``) -> logged template (``/tokenid/{uin}/{partnercode}``).
+_templates: dict[str, str] = {}
+
+
+def template_of(rule_text: str) -> str:
+    template = _templates.get(rule_text)
+    if template is None:
+        template = _templates[rule_text] = _PLACEHOLDER.sub(r"{\1}", rule_text)
+    return template
+
+
+def route_template() -> str:
+    """The current request's route template, or ``<unmatched>``; never the concrete path."""
+    rule = request.url_rule
+    return UNMATCHED if rule is None else template_of(rule.rule)
+
+
+def request_id() -> str:
+    """The current request's id (set by the access log's ``before_request``), or ``-``."""
+    state = request.environ.get(ENVIRON_KEY)
+    return "-" if state is None else state[1]
+
+
+def logged_method() -> str:
+    method = request.method
+    return method if method in METHODS else "<other>"
+
+
+def _start() -> None:
+    environ = request.environ
+    given = environ.get(_ENVIRON_HEADER)
+    rid = given if given is not None and _SAFE_ID.fullmatch(given) else uuid4().hex
+    environ[ENVIRON_KEY] = (perf_counter(), rid)
+
+
+def _finish(response: Response) -> Response:
+    environ = request.environ
+    state = environ.get(ENVIRON_KEY)
+    if state is None:  # our before_request did not run (cannot happen when installed first): still log
+        state = (perf_counter(), uuid4().hex)
+        environ[ENVIRON_KEY] = state
+    started, rid = state
+    response.headers[HEADER] = rid
+    rule = request.url_rule
+    method = request.method
+    log.info(
+        "%s %s %d %.1fms rid=%s",
+        method if method in METHODS else "<other>",
+        UNMATCHED if rule is None else template_of(rule.rule),
+        response.status_code,
+        (perf_counter() - started) * 1000.0,
+        rid,
+    )
+    return response
+
+
+def install_access_log(app: Flask) -> None:
+    """Install before any other before/after_request hook (see the module docstring)."""
+    app.before_request(_start)
+    app.after_request(_finish)
