@@ -180,8 +180,17 @@ class CertificateTrustRequest(CaCertificateRequest):
     pass
 
 
+JAVA_INT = (-(2**31), 2**31 - 1)  # the reference's int fields: Jackson refuses anything beyond
+
+
 def optional_number() -> fields.Integer:
-    return fields.Integer(load_default=None, allow_none=True, strict=True, error_messages={"invalid": "must be an integer"})
+    return fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(*JAVA_INT, error="must be an integer from {min} to {max}"),
+        error_messages={"invalid": "must be an integer"},
+    )
 
 
 class CaCertificateListRequest(_Dto):
