@@ -11,6 +11,7 @@ from . import cryptomanager, keymanager, partner, signature, token_id, zk
 from .access_log import install_access_log
 from .audit import install_audit
 from .auth import install_auth
+from .url_text import install_url_check
 from .errors import register_error_handlers
 
 API_PREFIX = "/v1/keymanager"
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.register_blueprint(token_id.blueprint, url_prefix=API_PREFIX)
     logging.getLogger("keymanager").setLevel(logging.INFO)
     install_access_log(app)  # first: its before_request runs first and its after_request last (final status)
+    install_url_check(app)  # a URL that is not UTF-8 is refused before anything else looks at it
     install_auth(app, settings, API_PREFIX)  # before any route runs: every request is authenticated
     register_error_handlers(app)
     install_audit(app, container.audit_writer, settings.db_timeout_seconds)  # no record, no answer

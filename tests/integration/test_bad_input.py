@@ -13,6 +13,7 @@ import pytest
 
 from domain.keys import KeyTuple
 from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
 from tests.conftest import make_container
 
 API = "/v1/keymanager"
@@ -202,3 +203,38 @@ def test_paging_beyond_a_java_int(sqlite_client, caplog, paging: dict[str, int])
 def test_paging_within_a_java_int(sqlite_client, paging: dict[str, int], expected: tuple[int, int]) -> None:
     page = ok(send(sqlite_client, "/getCaCertificates", wrap(paging)))
     assert (page["pageNumber"], page["pageSize"]) == expected and page["allPartnerCertificates"] == []
+
+
+# -- URLs: the path and the query string must be UTF-8 too ------------------------------------------
+
+
+@pytest.mark.parametrize("url", [
+    "/v1/keymanager/getCertificate?applicationId=REGISTRATION&referenceId=%ED%A0%80",  # a lone surrogate
+    "/v1/keymanager/getCertificate?applicationId=REGISTRATION&referenceId=%FF%FE",
+    "/v1/keymanager/tokenid/x/partner?extra=%C3%28",
+])  # (Werkzeug's test client mangles invalid bytes in a path itself: tests/e2e/test_http_hardening.py sends them)
+def test_a_url_that_is_not_utf8_is_refused_before_anything_runs(url, caplog) -> None:
+    from tests.conftest import init_master_keys, make_container
+
+    settings = Settings(store="memory", keystore="memory")
+    container = make_container(settings)
+    init_master_keys(container)
+    client = create_app(settings, container).test_client()
+    with container.uow_factory()() as uow:
+        before = len(uow.keys.all_aliases())
+    with caplog.at_level("ERROR"):
+        response = client.get(url)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert [e["errorCode"] for e in body["errors"]] == ["KER-KMS-005"] and body["response"] is None
+    assert "UTF-8" in body["errors"][0]["message"]
+    with container.uow_factory()() as uow:
+        assert len(uow.keys.all_aliases()) == before  # no key for a mangled reference id
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_utf8_text_in_a_url_is_accepted() -> None:
+    settings = Settings(store="memory", keystore="memory")
+    client = create_app(settings).test_client()
+    response = client.get("/v1/keymanager/tokenid/%C3%A9t%C3%A9/partner")
+    assert response.status_code == 200 and response.get_json()["errors"] is None
