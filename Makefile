@@ -29,11 +29,17 @@ lint: $(STAMP)
 test: $(STAMP)
 	bash tests/support/ensure_postgres.sh
 	bash tests/support/ensure_softhsm.sh
+	bash tests/support/ensure_wrk.sh
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+.PHONY: bench-http
+bench-http: $(STAMP)
+	bash tests/support/ensure_wrk.sh
+	$(BIN)/python -m bench.http $(BENCH_HTTP_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
