@@ -6,6 +6,11 @@ thread per process takes everything queued since its last commit and appends it 
 (``AuditLog.append_batch``), so under load many records share a commit while a lone request
 still only waits for its own. The caller decides what to do while it waits: the HTTP layer
 answers only once its ticket succeeded (fail closed: no record, no answer).
+
+A server that runs requests on an event loop drives the writer instead (``drive``): each
+submission asks the loop to ``flush`` once it has run the requests that are ready, so the
+commit happens on the loop's thread. A thread of its own would have to win the GIL back from
+the busy loop after every database call (measured: 2 ms per commit instead of 0.3).
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import os
 import threading
 from collections import deque
 from concurrent.futures import Future
-from typing import Sequence
+from typing import Callable, Sequence
 
 from domain.audit import AuditEvent, AuditRecord
 
@@ -38,23 +43,38 @@ class AuditWriter:
         self.records = 0
         self.failures = 0  # records that could not be made durable
         self._pid: int | None = None  # the process whose writer thread runs
+        self._driver: Callable[[], None] | None = None  # asks an event loop to call flush()
+        self._flush_due = False
         self._start_lock = threading.Lock()
         self._queue: deque[tuple[list[AuditEvent], AuditTicket]] = deque()
         self._ready = threading.Condition()
 
     def submit(self, events: Sequence[AuditEvent]) -> AuditTicket:
         """Queue the events; the ticket completes with their records once they are durable."""
+        ticket: AuditTicket = Future()
+        if self._driver is not None:
+            self._queue.append((list(events), ticket))
+            if not self._flush_due:
+                self._flush_due = True
+                self._driver()
+            return ticket
         if self._pid != os.getpid():
             self._start()  # first use, or a forked child: the parent's thread is not here
-        ticket: AuditTicket = Future()
         with self._ready:
             self._queue.append((list(events), ticket))
             self._ready.notify()
         return ticket
 
-    def append(self, events: Sequence[AuditEvent], timeout: float) -> list[AuditRecord]:
-        """Submit and wait (callers without an event loop to wait on)."""
-        return self.submit(events).result(timeout=timeout)
+    def drive(self, schedule_flush: Callable[[], None]) -> None:
+        """From now on, submissions call ``schedule_flush`` (once per batch) and the caller's
+        loop calls ``flush``; submit and flush must then run on that loop's thread."""
+        self._driver = schedule_flush
+
+    def flush(self) -> None:
+        """Commit everything submitted so far (the driven mode's writer)."""
+        self._flush_due = False
+        while self._queue:
+            self._commit(self._next_batch())
 
     def _start(self) -> None:
         with self._start_lock:
@@ -69,29 +89,34 @@ class AuditWriter:
         with self._ready:
             while not self._queue:
                 self._ready.wait()
-            batch, size = [], 0
-            while self._queue and (not batch or size + len(self._queue[0][0]) <= self.max_batch):
-                item = self._queue.popleft()
-                batch.append(item)
-                size += len(item[0])
-            return batch
+            return self._next_batch()
+
+    def _next_batch(self) -> list[tuple[list[AuditEvent], AuditTicket]]:
+        batch, size = [], 0
+        while self._queue and (not batch or size + len(self._queue[0][0]) <= self.max_batch):
+            item = self._queue.popleft()
+            batch.append(item)
+            size += len(item[0])
+        return batch
 
     def _run(self) -> None:
         while True:
-            batch = self._take()
-            events = [event for item, _ in batch for event in item]
-            try:
-                records = self.audit_log.append_batch(events, self.clock.now())
-            except BaseException as error:  # noqa: BLE001 - every waiter must hear of it, the thread lives on
-                self.failures += len(events)
-                log.error("audit batch of %d record(s) NOT written (%s); %d record(s) lost so far",
-                          len(events), type(error).__name__, self.failures)
-                for _, ticket in batch:
-                    ticket.set_exception(error)
-                continue
-            self.batches += 1
-            self.records += len(records)
-            start = 0
-            for item, ticket in batch:
-                ticket.set_result(records[start:start + len(item)])
-                start += len(item)
+            self._commit(self._take())
+
+    def _commit(self, batch: list[tuple[list[AuditEvent], AuditTicket]]) -> None:
+        events = [event for item, _ in batch for event in item]
+        try:
+            records = self.audit_log.append_batch(events, self.clock.now())
+        except BaseException as error:  # noqa: BLE001 - every waiter must hear of it; the writer lives on
+            self.failures += len(events)
+            log.error("audit batch of %d record(s) NOT written (%s); %d record(s) lost so far",
+                      len(events), type(error).__name__, self.failures)
+            for _, ticket in batch:
+                ticket.set_exception(error)
+            return
+        self.batches += 1
+        self.records += len(records)
+        start = 0
+        for item, ticket in batch:
+            ticket.set_result(records[start:start + len(item)])
+            start += len(item)

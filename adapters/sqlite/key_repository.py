@@ -7,6 +7,7 @@ The queries themselves are shared with PostgreSQL (adapters/sql).
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import threading
@@ -32,6 +33,7 @@ class SqliteDatabase:
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
+        self.write_lock = WriteLock(Path(f"{self.path}.writelock"), busy_timeout_ms / 1000)
 
     def connection(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
@@ -58,6 +60,42 @@ class SqliteDatabase:
 
     def schema_version(self) -> int:
         return schema.current_version(self.connection())
+
+
+class WriteLock:
+    """Who may open a write transaction next, across threads and processes (flock on a lock file).
+
+    SQLite lets one writer in at a time and makes the others poll with growing sleeps (up to
+    100 ms a turn): two worker processes committing audit batches back to back would spend most
+    of their time asleep. A blocked flock() wakes as soon as the holder lets go. Taken before
+    ``BEGIN IMMEDIATE``; SQLite's own lock stays the guarantee (other programs may not use ours).
+    """
+
+    def __init__(self, path: Path, timeout_seconds: float) -> None:
+        self.path = path
+        self.timeout = timeout_seconds
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def acquire(self) -> None:
+        if not self._threads.acquire(timeout=self.timeout):
+            raise StoreUnavailableError()
+        try:
+            if self._pid != os.getpid():  # first use, or a forked child: a descriptor of our own
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
 
 
 def _lower(value: object) -> object:
@@ -136,7 +174,12 @@ class SqliteUnitOfWork:
 
     def begin_write(self) -> None:
         if not self._in_transaction:
-            self._execute("BEGIN IMMEDIATE")
+            self._database.write_lock.acquire()
+            try:
+                self._execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._database.write_lock.release()
+                raise
             self._in_transaction = True
 
     def lock(self, key_tuple: KeyTuple) -> None:
@@ -147,9 +190,10 @@ class SqliteUnitOfWork:
 
     def commit(self) -> None:
         if self._in_transaction:
-            self._execute("COMMIT")
+            self._execute("COMMIT")  # a failed COMMIT leaves the transaction open: rollback() ends it
             self._in_transaction = False
             self.audit.reset()
+            self._database.write_lock.release()
 
     def rollback(self) -> None:
         self.audit.reset()
@@ -159,6 +203,8 @@ class SqliteUnitOfWork:
                 self._execute("ROLLBACK")
             except StoreUnavailableError:
                 pass
+            finally:
+                self._database.write_lock.release()
 
 
 class SqliteUnitOfWorkFactory:

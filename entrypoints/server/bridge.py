@@ -30,6 +30,7 @@ import io
 import json
 import logging
 import sys
+import threading
 from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterable
@@ -69,6 +70,7 @@ class WsgiBridge:
         inline: bool,
         thread_paths: frozenset[str] = frozenset(),
         threads: int = 4,
+        audit_writer: Any = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -78,11 +80,18 @@ class WsgiBridge:
         self.thread_paths = thread_paths
         self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="keymanager-request")
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.audit_writer = audit_writer
 
     # -- RSGI --------------------------------------------------------------------------------
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.loop_thread = threading.get_ident()
+        if self.inline and self.audit_writer is not None:
+            # Inline requests submit audit records on the loop: commit them there too, once the
+            # requests that are ready have run (one batch), without a thread to hand over to.
+            writer = self.audit_writer
+            writer.drive(lambda: loop.call_soon(writer.flush))
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":
@@ -194,8 +203,11 @@ class WsgiBridge:
         for ticket, failure in pending:
             done: asyncio.Future[BaseException | None] = loop.create_future()
 
-            def finished(ticket: Any, done: asyncio.Future = done) -> None:  # on the audit writer's thread
-                loop.call_soon_threadsafe(_settle, done, ticket.exception())
+            def finished(ticket: Any, done: asyncio.Future = done) -> None:
+                if threading.get_ident() == self.loop_thread:
+                    _settle(done, ticket.exception())  # a driven writer: already on the loop
+                else:
+                    loop.call_soon_threadsafe(_settle, done, ticket.exception())
 
             ticket.add_done_callback(finished)
             try:

@@ -37,6 +37,7 @@ def build_bridge(settings: Settings) -> WsgiBridge:
         inline=runs_inline(settings),
         thread_paths=blocking_paths(app),
         threads=settings.server_threads,
+        audit_writer=app.container.audit_writer(),  # type: ignore[attr-defined]
     )
 
 

@@ -1,0 +1,76 @@
+"""The group-commit writer (ADR 0014): many submissions, one batch; a failed batch fails every ticket."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from adapters.memory.audit_log import MemoryAuditLog
+from adapters.memory.key_repository import MemoryStore
+from application.audit_writer import AuditWriter
+from domain.audit import AuditEvent, verify_chain
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime(2025, 1, 15, tzinfo=timezone.utc)
+
+
+class CountingLog(MemoryAuditLog):
+    def __init__(self) -> None:
+        super().__init__(MemoryStore())
+        self.batches: list[int] = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.broken = False
+
+    def append_batch(self, events, at):
+        self.gate.wait(10)
+        if self.broken:
+            raise OSError("disk full")
+        self.batches.append(len(events))
+        return super().append_batch(events, at)
+
+
+def event(n: int) -> AuditEvent:
+    return AuditEvent(operation="decrypt", subject=f"s{n}")
+
+
+def test_records_queued_during_a_commit_share_the_next_one() -> None:
+    log = CountingLog()
+    writer = AuditWriter(log, Clock())
+    log.gate.clear()  # hold the first commit while more requests arrive
+    first = writer.submit([event(0)])
+    tickets = [writer.submit([event(n)]) for n in range(1, 21)]
+    log.gate.set()
+    records = [first.result(10)] + [ticket.result(10) for ticket in tickets]
+    assert sum(log.batches) == 21 and len(log.batches) < 21  # fewer commits than records
+    assert [batch[0].subject for batch in records] == [f"s{n}" for n in range(21)]  # each ticket, its own record
+    assert verify_chain(log.records()).intact
+
+
+def test_a_batch_that_fails_fails_every_ticket_and_the_writer_lives_on() -> None:
+    log = CountingLog()
+    writer = AuditWriter(log, Clock())
+    log.broken = True
+    tickets = [writer.submit([event(n)]) for n in range(3)]
+    for ticket in tickets:
+        with pytest.raises(OSError):
+            ticket.result(10)
+    assert writer.failures == 3
+    log.broken = False
+    assert writer.submit([event(9)]).result(10)[0].sequence == 1
+
+
+def test_driven_mode_commits_on_flush_only() -> None:
+    log = CountingLog()
+    writer = AuditWriter(log, Clock())
+    scheduled: list[int] = []
+    writer.drive(lambda: scheduled.append(1))
+    tickets = [writer.submit([event(n)]) for n in range(5)]
+    assert scheduled == [1] and not any(ticket.done() for ticket in tickets)  # one flush asked for, for all five
+    writer.flush()
+    assert log.batches == [5] and all(ticket.result(0) for ticket in tickets)
+    writer.submit([event(5)])
+    assert scheduled == [1, 1]  # the next submission asks for the next flush
