@@ -67,7 +67,8 @@ class AuditWriter:
 
     def drive(self, schedule_flush: Callable[[], None]) -> None:
         """From now on, submissions call ``schedule_flush`` (once per batch) and the caller's
-        loop calls ``flush``; submit and flush must then run on that loop's thread."""
+        loop calls ``flush`` on its thread. Submissions from other threads are allowed: the queue is
+        a deque and ``schedule_flush`` must then wake the loop thread-safely."""
         self._driver = schedule_flush
 
     def flush(self) -> None:

@@ -1,6 +1,6 @@
 """``python -m bench.slow_work``: do PIN requests starve the other endpoints?
 
-Starts the real server (gunicorn, 2 workers x 4 threads, SQLite + PKCS#12 in a temporary directory,
+Starts the real server (granian, 2 workers, SQLite + PKCS#12 in a temporary directory,
 dev auth), then measures getCertificate from 4 client threads for ``--seconds``:
 
 1. alone (the baseline);
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in rows:
         cells = [f"{v:,.1f}" if isinstance(v, float) else f"{v:,}" for v in figures.values()]
         print(f"| {name} | " + " | ".join(cells) + " |")
-    print(f"\n{os.cpu_count()} CPUs; {args.seconds:g} s per phase; 4 getCertificate clients; gunicorn 2 workers x 4 threads.")
+    print(f"\n{os.cpu_count()} CPUs; {args.seconds:g} s per phase; 4 getCertificate clients; granian 2 workers.")
     return 0
 
 

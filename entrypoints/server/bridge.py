@@ -90,8 +90,16 @@ class WsgiBridge:
         if self.inline and self.audit_writer is not None:
             # Inline requests submit audit records on the loop: commit them there too, once the
             # requests that are ready have run (one batch), without a thread to hand over to.
-            writer = self.audit_writer
-            writer.drive(lambda: loop.call_soon(writer.flush))
+            # Views run in the pool (``thread_paths``) submit from their thread: wake the loop safely.
+            writer, loop_thread = self.audit_writer, self.loop_thread
+
+            def schedule_flush() -> None:
+                if threading.get_ident() == loop_thread:
+                    loop.call_soon(writer.flush)
+                else:
+                    loop.call_soon_threadsafe(writer.flush)
+
+            writer.drive(schedule_flush)
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":

@@ -108,7 +108,7 @@ class Server:
         try:
             process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            # gunicorn started its own session: kill the group it leads (its workers), then it.
+            # the server started its own session: kill the group it leads (its workers), then it.
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:

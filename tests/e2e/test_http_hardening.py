@@ -163,3 +163,11 @@ def test_a_long_request_line_reaches_the_application(server: Server) -> None:
                           b"Connection: close\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 404"), answer[:200]
     assert b'"errorCode": "KER-KMS-005"' in answer
+
+
+def test_views_run_off_the_loop_are_audited_too(server: Server) -> None:
+    """PBKDF2 views run in the bridge's thread pool while the audit writer is driven by the loop:
+    their records still commit, and the answers arrive (nothing waits for a flush that never comes)."""
+    blob = server.ok("POST", "/encryptWithPin", {"data": "off the loop", "userPin": "AB1234"})["data"]
+    assert server.ok("POST", "/decryptWithPin", {"data": blob, "userPin": "AB1234"}) == {"data": "off the loop"}
+    fresh_certificate_in_time(server)

@@ -1,4 +1,4 @@
-"""The partner trust store over real HTTP (`python -m entrypoints.cli serve`: gunicorn, 2 workers,
+"""The partner trust store over real HTTP (`python -m entrypoints.cli serve`: granian, 2 workers,
 the embedded SQLite + PKCS#12 default, whose key ceremony makes ROOT and PMS): CA uploads, a
 partner upload re-signed by PMS, trust checks answered by either worker, and a restart."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The real server process (`python -m entrypoints.cli serve`: gunicorn, 2 workers,
+"""The real server process (`python -m entrypoints.cli serve`: granian, 2 workers,
 SQLite + PKCS#12 with the embedded default keystore password), driven over HTTP.
 
 Covers: first start (auto init), encrypt/decrypt/revoke through the wire,

@@ -1,6 +1,6 @@
 """The whole HTTP flow with the PKCS#11 keystore (SQLite + the SoftHSM2 token): key ceremony,
 getCertificate, encrypt/decrypt (every variant), revoke, forced regeneration of a master key,
-then a restart on the same data directory and token. Plus the real server process (gunicorn
+then a restart on the same data directory and token. Plus the real server process (granian
 forks its workers after the master process ran the key ceremony with the token open).
 
 Master private keys live in the token (checked on the token's attributes); base keys live in

@@ -47,7 +47,7 @@ def test_application_imports_only_domain_and_crypto_libraries():
 
 
 def test_no_framework_or_driver_below_the_edges():
-    forbidden = {"flask", "marshmallow", "dependency_injector", "pg8000", "pkcs11", "werkzeug", "gunicorn", "sqlite3"}
+    forbidden = {"flask", "marshmallow", "dependency_injector", "pg8000", "pkcs11", "werkzeug", "gunicorn", "granian", "sqlite3"}
     for package in ("domain", "application"):
         assert forbidden.isdisjoint(imported_top_level_modules(package)), package
 
