@@ -92,3 +92,16 @@ def test_two_instances_share_one_schema_and_keystore(instances, tmp_path: Path) 
 
     # the ROOT is still the one both started with
     assert root_certificates(first) == root_certificates(second) == roots
+
+    # both instances (two workers each) appended to one audit chain: it verifies, and names both's work
+    import os
+    import subprocess
+    import sys
+
+    from tests.e2e.server import REPO_ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEYMANAGER_")}
+    env.update(KEYMANAGER_DATA_DIR=str(first.data_dir), **first.env)
+    verify = subprocess.run([sys.executable, "-m", "entrypoints.cli", "audit", "verify"], cwd=REPO_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0 and "audit trail intact" in verify.stdout, verify.stdout + verify.stderr
