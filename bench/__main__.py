@@ -68,6 +68,7 @@ from application.use_cases.sign_jwt import JwtSignCommand
 from application.use_cases.pin_encryption import PinEncryption
 from application.use_cases.verify_jwt import JwtVerifyCommand
 from application.use_cases.zk_decrypt import ZkDecryptCommand
+from bench.timing import one_round
 from application.use_cases.zk_encrypt import ZkAttribute, ZkEncryptCommand
 from application.work_limiter import WorkLimiter
 from domain.codec import b64url_decode, b64url_encode
@@ -115,19 +116,6 @@ class Figure:
     ops_per_second: float = 0.0
     calls: int = 0
     round_trips: int = 0
-
-
-def one_round(operation: Callable[[], object], seconds: float) -> tuple[float, int]:
-    """(ops/s, calls) of one round of about ``seconds`` (time.perf_counter)."""
-    count = 0
-    start = now = time.perf_counter()
-    deadline = start + seconds
-    while now < deadline:
-        for _ in range(8):
-            operation()
-        count += 8
-        now = time.perf_counter()
-    return count / (now - start), count
 
 
 def measure_all(operations: dict[str, Operation], seconds: float, rounds: int) -> dict[str, Figure]:

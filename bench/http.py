@@ -64,6 +64,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bench.timing import one_round
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 API = "/v1/keymanager"
 REQUEST_TIME = "2024-05-01T10:15:30.123Z"
@@ -283,15 +285,7 @@ def raw_operations() -> dict[str, Callable[[], object]]:
 
 def raw_rate(operation: Callable[[], object], seconds: float) -> float:
     """Calls per second of ``operation`` over about ``seconds``, in this thread (one core)."""
-    count = 0
-    start = now = time.perf_counter()
-    deadline = start + seconds
-    while now < deadline:
-        for _ in range(4):
-            operation()
-        count += 4
-        now = time.perf_counter()
-    return count / (now - start)
+    return one_round(operation, seconds)[0]
 
 
 # -- wrk ---------------------------------------------------------------------------------------------
