@@ -28,6 +28,8 @@ from .ports.clock import Clock
 
 log = logging.getLogger("keymanager.audit")
 
+#: Driven mode: how soon to try again while another process holds the store's write lock.
+RETRY_SECONDS = 0.0002
 #: Records per transaction at most: bounds one commit's duration (and its lock hold) under a burst.
 MAX_BATCH = 1000
 
@@ -43,7 +45,7 @@ class AuditWriter:
         self.records = 0
         self.failures = 0  # records that could not be made durable
         self._pid: int | None = None  # the process whose writer thread runs
-        self._driver: Callable[[], None] | None = None  # asks an event loop to call flush()
+        self._driver: Callable[[float], None] | None = None  # asks an event loop to call flush() (after a delay)
         self._flush_due = False
         self._start_lock = threading.Lock()
         self._queue: deque[tuple[list[AuditEvent], AuditTicket]] = deque()
@@ -56,7 +58,7 @@ class AuditWriter:
             self._queue.append((list(events), ticket))
             if not self._flush_due:
                 self._flush_due = True
-                self._driver()
+                self._driver(0.0)
             return ticket
         if self._pid != os.getpid():
             self._start()  # first use, or a forked child: the parent's thread is not here
@@ -65,17 +67,26 @@ class AuditWriter:
             self._ready.notify()
         return ticket
 
-    def drive(self, schedule_flush: Callable[[], None]) -> None:
-        """From now on, submissions call ``schedule_flush`` (once per batch) and the caller's
-        loop calls ``flush`` on its thread. Submissions from other threads are allowed: the queue is
-        a deque and ``schedule_flush`` must then wake the loop thread-safely."""
+    def drive(self, schedule_flush: Callable[[float], None]) -> None:
+        """From now on, submissions call ``schedule_flush(0)`` (once per batch) and the caller's
+        loop calls ``flush`` on its thread; ``schedule_flush(RETRY_SECONDS)`` asks for a later try.
+        Submissions from other threads are allowed: the queue is a deque and ``schedule_flush``
+        must then wake the loop thread-safely."""
         self._driver = schedule_flush
 
     def flush(self) -> None:
-        """Commit everything submitted so far (the driven mode's writer)."""
+        """Commit everything submitted so far (the driven mode's writer). While another process
+        holds the store's write lock, try again shortly instead of blocking the loop: the loop
+        keeps serving, and what it queues meanwhile joins the batch."""
         self._flush_due = False
         while self._queue:
-            self._commit(self._next_batch())
+            batch = self._next_batch()
+            if not self._commit(batch, wait=False):
+                self._queue.extendleft(reversed(batch))
+                self._flush_due = True
+                assert self._driver is not None
+                self._driver(RETRY_SECONDS)
+                return
 
     def _start(self) -> None:
         with self._start_lock:
@@ -104,20 +115,26 @@ class AuditWriter:
         while True:
             self._commit(self._take())
 
-    def _commit(self, batch: list[tuple[list[AuditEvent], AuditTicket]]) -> None:
+    def _commit(self, batch: list[tuple[list[AuditEvent], AuditTicket]], wait: bool = True) -> bool:
+        """Commit one batch and settle its tickets; False (nothing done) when ``wait`` is off and the
+        store's lock is taken."""
         events = [event for item, _ in batch for event in item]
         try:
-            records = self.audit_log.append_batch(events, self.clock.now())
+            at = self.clock.now()
+            records = self.audit_log.append_batch(events, at) if wait else self.audit_log.try_append_batch(events, at)
         except BaseException as error:  # noqa: BLE001 - every waiter must hear of it; the writer lives on
             self.failures += len(events)
             log.error("audit batch of %d record(s) NOT written (%s); %d record(s) lost so far",
                       len(events), type(error).__name__, self.failures)
             for _, ticket in batch:
                 ticket.set_exception(error)
-            return
+            return True
+        if records is None:
+            return False
         self.batches += 1
         self.records += len(records)
         start = 0
         for item, ticket in batch:
             ticket.set_result(records[start:start + len(item)])
             start += len(item)
+        return True

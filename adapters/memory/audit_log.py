@@ -18,6 +18,9 @@ class MemoryAuditLog:
         with self.store.data_lock:
             return seal_onto(self.store, [(event, at) for event in events])
 
+    def try_append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord] | None:
+        return self.append_batch(events, at)
+
     def records(self) -> Iterator[AuditRecord]:
         with self.store.data_lock:
             snapshot = list(self.store.audit_records)

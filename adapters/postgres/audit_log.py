@@ -32,6 +32,10 @@ class PostgresAuditLog:
             unit.commit()
         return records
 
+    def try_append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord] | None:
+        """Waits for the lock like append_batch (requests on PostgreSQL run in threads, not on a loop)."""
+        return self.append_batch(events, at)
+
     def records(self) -> Iterator[AuditRecord]:
         after = None
         while True:

@@ -30,6 +30,15 @@ class SqliteAuditLog:
             unit.commit()
         return records
 
+    def try_append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord] | None:
+        """As append_batch, but None at once (nothing written) while another writer holds the store."""
+        with SqliteUnitOfWork(self.database) as unit:
+            if not unit.try_begin_write():
+                return None
+            records = unit.audit.append_many(events, at)
+            unit.commit()
+        return records
+
     def records(self) -> Iterator[AuditRecord]:
         try:
             cursor = self.database.connection().execute(f"SELECT {SELECT_COLUMNS} FROM {TABLE} ORDER BY seq_no")

@@ -78,17 +78,24 @@ class WriteLock:
         self._fd: int | None = None
         self._pid: int | None = None
 
-    def acquire(self) -> None:
-        if not self._threads.acquire(timeout=self.timeout):
-            raise StoreUnavailableError()
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take the lock (False, without waiting, when ``blocking`` is off and someone holds it)."""
+        if not (self._threads.acquire(timeout=self.timeout) if blocking else self._threads.acquire(False)):
+            if blocking:
+                raise StoreUnavailableError()
+            return False
         try:
             if self._pid != os.getpid():  # first use, or a forked child: a descriptor of our own
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            fcntl.flock(self._fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._threads.release()
+            return False
         except BaseException:
             self._threads.release()
             raise
+        return True
 
     def release(self) -> None:
         try:
@@ -173,14 +180,20 @@ class SqliteUnitOfWork:
     # -- the UnitOfWork protocol ----------------------------------------------------------
 
     def begin_write(self) -> None:
+        self.try_begin_write(blocking=True)
+
+    def try_begin_write(self, blocking: bool = False) -> bool:
+        """Open the write transaction; without ``blocking``, False at once when another writer holds the lock."""
         if not self._in_transaction:
-            self._database.write_lock.acquire()
+            if not self._database.write_lock.acquire(blocking):
+                return False
             try:
                 self._execute("BEGIN IMMEDIATE")
             except BaseException:
                 self._database.write_lock.release()
                 raise
             self._in_transaction = True
+        return True
 
     def lock(self, key_tuple: KeyTuple) -> None:
         self.begin_write()

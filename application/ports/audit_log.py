@@ -22,6 +22,10 @@ class AuditLog(Protocol):
         """Seal the events onto the chain, in order, and commit them in one transaction;
         raises StoreUnavailableError when they cannot be made durable (then none are)."""
 
+    def try_append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord] | None:
+        """As append_batch, but may answer None at once (nothing written) instead of waiting while
+        another writer holds the chain's lock: an event loop then retries shortly and keeps serving."""
+
     def records(self) -> Iterator[AuditRecord]:
         """Every record in sequence order (streamed: the log can be long)."""
 

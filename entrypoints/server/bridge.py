@@ -93,11 +93,13 @@ class WsgiBridge:
             # Views run in the pool (``thread_paths``) submit from their thread: wake the loop safely.
             writer, loop_thread = self.audit_writer, self.loop_thread
 
-            def schedule_flush() -> None:
-                if threading.get_ident() == loop_thread:
-                    loop.call_soon(writer.flush)
-                else:
+            def schedule_flush(delay: float) -> None:
+                if threading.get_ident() != loop_thread:
                     loop.call_soon_threadsafe(writer.flush)
+                elif delay:
+                    loop.call_later(delay, writer.flush)
+                else:
+                    loop.call_soon(writer.flush)
 
             writer.drive(schedule_flush)
 

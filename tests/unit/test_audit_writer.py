@@ -67,10 +67,59 @@ def test_driven_mode_commits_on_flush_only() -> None:
     log = CountingLog()
     writer = AuditWriter(log, Clock())
     scheduled: list[int] = []
-    writer.drive(lambda: scheduled.append(1))
+    writer.drive(lambda delay: scheduled.append(1))
     tickets = [writer.submit([event(n)]) for n in range(5)]
     assert scheduled == [1] and not any(ticket.done() for ticket in tickets)  # one flush asked for, for all five
     writer.flush()
     assert log.batches == [5] and all(ticket.result(0) for ticket in tickets)
     writer.submit([event(5)])
     assert scheduled == [1, 1]  # the next submission asks for the next flush
+
+
+def test_driven_mode_retries_later_while_the_store_is_locked_elsewhere() -> None:
+    log = CountingLog()
+    busy = [True]
+    plain = log.try_append_batch
+
+    def try_append_batch(events, at):
+        return None if busy[0] else plain(events, at)
+
+    log.try_append_batch = try_append_batch
+    writer = AuditWriter(log, Clock())
+    asked: list[float] = []
+    writer.drive(asked.append)
+    first = writer.submit([event(0)])
+    writer.flush()  # the store is locked by another process: nothing written, a later try asked for
+    assert asked == [0.0, pytest.approx(0.0002)] and not first.done()
+    second = writer.submit([event(1)])
+    assert asked == [0.0, pytest.approx(0.0002)]  # a flush is already due: no second wake-up
+    busy[0] = False
+    writer.flush()
+    assert log.batches == [2] and [first.result(0)[0].sequence, second.result(0)[0].sequence] == [1, 2]
+
+
+def test_sqlite_try_append_gives_way_to_another_writer(tmp_path) -> None:
+    from adapters.sqlite.audit_log import SqliteAuditLog
+    from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWork
+
+    database = SqliteDatabase(tmp_path / "km.sqlite")
+    database.upgrade()
+    log = SqliteAuditLog(database)
+    entered, leave = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with SqliteUnitOfWork(database) as unit:
+            unit.begin_write()
+            entered.set()
+            leave.wait(10)
+
+    other = threading.Thread(target=hold)  # another writer (a thread here; the lock serves processes too)
+    other.start()
+    entered.wait(10)
+    try:
+        assert log.try_append_batch([event(0)], Clock().now()) is None
+    finally:
+        leave.set()
+        other.join(10)
+    (record,) = log.try_append_batch([event(0)], Clock().now())
+    assert record.sequence == 1 and [r.sequence for r in log.records()] == [1]
