@@ -31,6 +31,8 @@ _ENVIRON_HEADER = "HTTP_X_REQUEST_ID"
 #: environ key of this request's (start, request id).
 ENVIRON_KEY = "keymanager.access"
 UNMATCHED = "<unmatched>"
+#: Logged instead of a route for requests the server refused before routing them (their body was not read).
+UNREAD = "<unread>"
 #: Methods logged as they are; any other (extension methods are caller text too) is logged as "<other>".
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 _SAFE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -89,6 +91,15 @@ def _finish(response: Response) -> Response:
         rid,
     )
     return response
+
+
+def log_unrouted(method: str, given_id: str | None, status: int, started: float) -> str:
+    """The access line of a request refused before it reached the application (the server's body
+    checks: 400, 408, 413); returns its request id, for the response header."""
+    rid = given_id if given_id is not None and _SAFE_ID.fullmatch(given_id) else uuid4().hex
+    log.info("%s %s %d %.1fms rid=%s", method if method in METHODS else "<other>", UNREAD, status,
+             (perf_counter() - started) * 1000.0, rid)
+    return rid
 
 
 def install_access_log(app: Flask) -> None:

@@ -30,6 +30,7 @@ from domain.codec import hex_upper
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint_hex
 
+from .access_log import ENVIRON_KEY as ACCESS_KEY, HEADER as REQUEST_ID_HEADER, request_id
 from .envelope import failure, format_instant
 
 log = logging.getLogger("keymanager.audit")
@@ -107,17 +108,24 @@ WITHHELD = Errors.AUDIT_UNAVAILABLE.value
 WITHHELD_STATUS = 503
 
 
-def withheld_app(request_id: Any, version: Any, withheld: Callable[[BaseException], None]) -> Callable[..., Iterable[bytes]]:
+def withheld_app(
+    request_id: Any, version: Any, withheld: Callable[[BaseException, str], None]
+) -> Callable[..., Iterable[bytes]]:
     """The answer sent instead of a response whose audit record could not be made durable."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        withheld(environ.get(AUDIT_ERROR_KEY) or RuntimeError("audit record not durable"))
+        # The access line (already written) shows the computed status; this ERROR line, with the
+        # same request id, says the caller got 503 instead.
+        rid = (environ.get(ACCESS_KEY) or (None, "-"))[1]
+        withheld(environ.get(AUDIT_ERROR_KEY) or RuntimeError("audit record not durable"), rid)
         body = json.dumps({
             "id": request_id, "version": version,
             "responsetime": format_instant(datetime.now(timezone.utc)), "metadata": None, "response": None,
             "errors": [{"errorCode": WITHHELD.code, "message": WITHHELD.message}],
         }).encode("utf-8")
-        start_response("503 SERVICE UNAVAILABLE", [("Content-Type", "application/json"), ("Retry-After", "1")])
+        start_response("503 SERVICE UNAVAILABLE", [
+            ("Content-Type", "application/json"), ("Retry-After", "1"), (REQUEST_ID_HEADER, rid),
+        ])
         return [body]
 
     return app
@@ -201,22 +209,22 @@ class AuditHook:
         return withheld_app(
             body.get("id", "") if has_body else None,
             body.get("version", "") if has_body else None,
-            lambda error: self.failed(operation, error),
+            lambda error, rid: self.failed(operation, error, rid),
         )
 
     def _withhold(self, operation: str, error: BaseException) -> Response:
-        self.failed(operation, error)
+        self.failed(operation, error, request_id())
         response = failure([(WITHHELD.code, WITHHELD.message)], WITHHELD_STATUS)
         response.headers["Retry-After"] = "1"
         return response
 
-    def failed(self, operation: str, error: BaseException) -> None:
-        """Count and log a withheld answer (operation and error type only: never data)."""
+    def failed(self, operation: str, error: BaseException, rid: str) -> None:
+        """Count and log a withheld answer (operation, error type and request id only: never data)."""
         with self._lock:
             self.failures += 1
             count = self.failures
-        log.error("answer withheld: audit record NOT durable for %s (%s); %d withheld so far",
-                  operation, type(error).__name__, count)
+        log.error("answer withheld: audit record NOT durable for %s (%s) rid=%s; %d withheld so far",
+                  operation, type(error).__name__, rid, count)
 
 
 def install_audit(app: Flask, writer: Callable[[], AuditWriter], timeout_seconds: float) -> AuditHook:

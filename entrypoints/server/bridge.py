@@ -33,10 +33,12 @@ import sys
 import threading
 from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
+from time import perf_counter
 from typing import Any, Callable, Iterable
 
 from domain.errors import Errors
 
+from ..http.access_log import log_unrouted
 from ..http.audit import AUDIT_ERROR_KEY, DEFER_KEY
 from ..http.envelope import format_instant
 
@@ -106,12 +108,14 @@ class WsgiBridge:
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":
             return
+        started = perf_counter()
         try:
             body = await self._read_body(scope, proto)
         except _Refused as refused:
+            rid = log_unrouted(scope.method, scope.headers.get("x-request-id"), refused.status, started)
             # The body was not (fully) read: the connection cannot be reused.
             proto.response_bytes(
-                refused.status, [*JSON_HEADERS, ("connection", "close")],
+                refused.status, [*JSON_HEADERS, ("connection", "close"), ("x-request-id", rid)],
                 _error_envelope(BAD_REQUEST, refused.message),
             )
             return

@@ -105,6 +105,8 @@ def test_a_chunked_body_over_the_limit_gets_413_in_the_envelope(server: Server) 
     body = response.json()
     assert body["response"] is None and body["errors"][0]["errorCode"] == "KER-KMS-005"
     assert str(MAX_BODY) in body["errors"][0]["message"]
+    rid = response.headers["X-Request-ID"]
+    assert f"keymanager.access: POST <unread> 413" in server.output() and f"rid={rid}" in server.output()
     # a declared length over the limit, too (refused before the body is read)
     declared = requests.post(f"{server.base}/decrypt", data=b"x" * (MAX_BODY + 1),
                              headers={"Content-Type": "application/json"}, timeout=30)

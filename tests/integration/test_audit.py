@@ -235,7 +235,8 @@ def test_no_record_no_answer(client, app, container, caplog) -> None:
     assert body["errors"][0]["errorCode"] == "KER-KMS-500" and "audit" in body["errors"][0]["message"]
     assert app.extensions["keymanager.audit"].failures == 1
     messages = [r.getMessage() for r in caplog.records if r.name == "keymanager.audit"]
-    assert any("answer withheld: audit record NOT durable for encrypt (RuntimeError)" in m for m in messages)
+    rid = response.headers["X-Request-ID"]
+    assert any(f"answer withheld: audit record NOT durable for encrypt (RuntimeError) rid={rid}" in m for m in messages)
     assert "disk on fire" not in caplog.text and b64url(PLAINTEXT) not in caplog.text
 
 
@@ -437,3 +438,32 @@ def test_the_key_ceremony_is_audited(sqlite_settings) -> None:
     assert all(r.subject.startswith("cli:") and r.key_alias for r in records)
     assert all(r.thumbprint for r in records[:2])  # certified key pairs (the secret key has no certificate)
     assert verify_chain(records).intact
+
+
+def test_the_bridge_withholds_a_computed_answer_whose_record_failed(app) -> None:
+    """Under `keymanager serve` the wait happens in the bridge: a failed ticket turns the computed 200
+    into the withheld 503, with the request id of the access line."""
+    import asyncio
+    from concurrent.futures import Future
+
+    from entrypoints.http.access_log import ENVIRON_KEY
+    from entrypoints.http.audit import withheld_app
+    from entrypoints.server.bridge import WsgiBridge
+
+    bridge = WsgiBridge(app, max_body_bytes=1024, body_timeout_seconds=5, audit_timeout_seconds=5, inline=True)
+    failed: Future = Future()
+    failed.set_exception(OSError("disk full"))
+    seen: list[tuple[BaseException, str]] = []
+    environ = {ENVIRON_KEY: (0.0, "rid-123")}
+
+    async def run():
+        bridge.__rsgi_init__(asyncio.get_running_loop())
+        return await bridge._after_durable(
+            [(failed, withheld_app("mosip.test", "1.0", lambda error, rid: seen.append((error, rid))))],
+            environ, (200, [("content-type", "application/json")], b'{"response": "plaintext-4242"}'),
+        )
+
+    status, headers, payload = asyncio.run(run())
+    assert status == 503 and b"plaintext-4242" not in payload and b"KER-KMS-500" in payload
+    assert ("X-Request-ID", "rid-123") in headers
+    assert [(type(error), rid) for error, rid in seen] == [(OSError, "rid-123")]
