@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..containers import Container, build_container
 from ..settings import Settings
-from . import cryptomanager, keymanager, partner, signature, token_id, zk
+from . import actuator, cryptomanager, keymanager, partner, signature, token_id, zk
 from .access_log import install_access_log
 from .audit import install_audit
 from .auth import install_auth
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app = KeymanagerFlask("keymanager")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
+    app.config["KEYMANAGER_STORE"], app.config["KEYMANAGER_KEYSTORE"] = settings.store, settings.keystore
     # No 308 redirect with an HTML body for "//" in a path (Werkzeug's default): such a path is
     # unknown, answered with the MOSIP envelope like any other. Set before the rules are bound.
     app.url_map.merge_slashes = False
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.register_blueprint(partner.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(zk.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(token_id.blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(actuator.blueprint, url_prefix=API_PREFIX)  # health probes: public, not audited
     logging.getLogger("keymanager").setLevel(logging.INFO)
     install_access_log(app)  # first: its before_request runs first and its after_request last (final status)
     install_url_check(app)  # a URL that is not UTF-8 is refused before anything else looks at it

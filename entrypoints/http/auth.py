@@ -23,6 +23,7 @@ from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, Jos
 from joserfc.jwk import JWKRegistry
 
 from ..settings import Settings
+from .public import is_public
 from .roles import RolePolicy
 
 log = logging.getLogger("keymanager.auth")
@@ -295,6 +296,8 @@ def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
 
     @app.before_request
     def _authenticate_and_authorise() -> None:
+        if request.endpoint is not None and is_public(app.view_functions.get(request.endpoint)):
+            return  # a probe (actuator): no token, no principal, nothing audited
         principal = authenticate(request)
         g.principal = principal
         _authorise(principal, policy, prefix)

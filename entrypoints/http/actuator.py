@@ -1,0 +1,120 @@
+"""Spring Boot actuator's health and info, at the reference's paths (issue 13): what Kubernetes probes call.
+
+* ``/actuator/health``: ``{"status": "UP"|"DOWN", "components": {...}}``, HTTP 200 or 503: the store (a read
+  through a unit of work) and the keystore (its own health check) answer.
+* ``/actuator/health/liveness``: the process serves (always UP while it can answer at all).
+* ``/actuator/health/readiness``: store and keystore answer and the key ceremony is done (ROOT exists).
+* ``/actuator/info``: name and version.
+
+Unauthenticated, like actuator behind a cluster network (``@public``); never audited. Each check runs in a small
+pool with a deadline (``CHECK_TIMEOUT_SECONDS``): a slow database or HSM makes the probe say DOWN in time, it does
+not hang it. The views are ``@blocking``, so the server runs them off its event loop. Details never carry
+exception texts, paths or key material: only a component's state and a fixed phrase.
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from importlib import metadata
+from typing import Any, Callable
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from domain.keys import ROOT, KeyTuple
+
+from .blocking import blocking
+from .public import public
+
+blueprint = Blueprint("actuator", __name__)
+log = logging.getLogger("keymanager.health")
+
+CHECK_TIMEOUT_SECONDS = 2.0
+UP, DOWN = "UP", "DOWN"
+#: At most this many checks at once per process: a hung backend cannot make probes pile up threads.
+_checks = ThreadPoolExecutor(2, thread_name_prefix="keymanager-health")
+
+
+def _bounded(check: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    try:
+        return _checks.submit(check).result(timeout=CHECK_TIMEOUT_SECONDS)
+    except FutureTimeout:
+        return {"status": DOWN, "details": {"error": f"no answer within {CHECK_TIMEOUT_SECONDS:g} s"}}
+    except Exception as error:  # noqa: BLE001 - a failed check is DOWN; its text may hold internals
+        return {"status": DOWN, "details": {"error": type(error).__name__}}
+
+
+def _store() -> dict[str, Any]:
+    container = current_app.extensions["container"]
+    store = current_app.config["KEYMANAGER_STORE"]
+
+    def check() -> dict[str, Any]:
+        with container.uow_factory()() as uow:
+            uow.keys.policy(ROOT)  # one read: the store answers
+        return {"status": UP, "details": {"store": store}}
+
+    return _bounded(check)
+
+
+def _keystore() -> dict[str, Any]:
+    container = current_app.extensions["container"]
+    kind = current_app.config["KEYMANAGER_KEYSTORE"]
+
+    def check() -> dict[str, Any]:
+        health = container.keystore().health()
+        if not health.ok:  # the detail names directories or token labels: the log's, not an open endpoint's
+            log.warning("health: keystore DOWN (%s)", health.detail)
+        return {"status": UP if health.ok else DOWN,
+                "details": {"keystore": kind, "state": "answers" if health.ok else "not available"}}
+
+    return _bounded(check)
+
+
+def _ceremony() -> dict[str, Any]:
+    container = current_app.extensions["container"]
+
+    def check() -> dict[str, Any]:
+        with container.uow_factory()() as uow:
+            done = bool(uow.keys.aliases_for(KeyTuple(ROOT, "")))
+        return {"status": UP if done else DOWN,
+                "details": {"root": "present" if done else "missing: run keymanager init"}}
+
+    return _bounded(check)
+
+
+def _answer(components: dict[str, dict[str, Any]]) -> Response:
+    status = UP if all(c["status"] == UP for c in components.values()) else DOWN
+    response = jsonify({"status": status, "components": components})
+    response.status_code = 200 if status == UP else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.get("/actuator/health")
+@public
+@blocking
+def health() -> Response:
+    return _answer({"db": _store(), "keystore": _keystore()})
+
+
+@blueprint.get("/actuator/health/liveness")
+@public
+def liveness() -> Response:
+    return _answer({"livenessState": {"status": UP}})
+
+
+@blueprint.get("/actuator/health/readiness")
+@public
+@blocking
+def readiness() -> Response:
+    return _answer({"db": _store(), "keystore": _keystore(), "keyCeremony": _ceremony()})
+
+
+@blueprint.get("/actuator/info")
+@public
+def info() -> Response:
+    try:
+        version = metadata.version("keymanager")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return jsonify({"app": {"name": "keymanager", "description": "MOSIP-compatible key manager"},
+                    "build": {"version": version}})
