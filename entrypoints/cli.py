@@ -14,6 +14,7 @@ from domain.current_key import current_aliases, pre_expire_days
 from domain.errors import KeyManagerError
 
 from .containers import Container, build_container
+from .log_format import configure_logging
 from .settings import ConfigurationError, Settings
 
 log = logging.getLogger("keymanager")
@@ -209,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _command(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
+        configure_logging(settings.log_format)
         if args.command == "serve":
             settings = settings.with_overrides(
                 port=args.port or settings.port, host=args.host or settings.host

@@ -32,6 +32,7 @@ ROLES_PREFIX = "KEYMANAGER_ROLES_"
 #: Where the HTTP server runs requests: auto (inline on the event loop for the embedded store and
 #: keystore, in threads for PostgreSQL or an HSM), inline, or threads (entrypoints/server/bridge.py).
 SERVER_DISPATCH = ("auto", "inline", "threads")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigurationError(Exception):
@@ -67,6 +68,10 @@ class Settings:
     body_timeout_seconds: float = 30.0
     server_dispatch: str = "auto"
     server_threads: int = 4
+    #: text (time LEVEL logger: message) or json (one object a line, with request id, route, status, latency).
+    log_format: str = "text"
+    #: Origins allowed by CORS (the reference's @CrossOrigin); empty: CORS off; ("*",): any origin.
+    cors_origins: tuple[str, ...] = ()
     auto_init: bool = True
     init_keys: tuple[str, ...] = DEFAULT_INIT_KEYS
     cert_common_name: str = "www.mosip.io"
@@ -232,6 +237,8 @@ class Settings:
             ),
             server_dispatch=choice("KEYMANAGER_SERVER_DISPATCH", base.server_dispatch, SERVER_DISPATCH),
             server_threads=max(1, int(number("KEYMANAGER_SERVER_THREADS", base.server_threads))),
+            log_format=choice("KEYMANAGER_LOG_FORMAT", base.log_format, LOG_FORMATS),
+            cors_origins=tuple(o.strip() for o in env.get("KEYMANAGER_CORS_ORIGINS", "").split(",") if o.strip()),
             auto_init=flag("KEYMANAGER_AUTO_INIT", base.auto_init),
             init_keys=init_keys or base.init_keys,
             cert_common_name=text("KEYMANAGER_CERT_COMMON_NAME", base.cert_common_name),

@@ -22,7 +22,7 @@ import re
 from time import perf_counter
 from uuid import uuid4
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 
 log = logging.getLogger("keymanager.access")
 
@@ -60,6 +60,14 @@ def request_id() -> str:
     return "-" if state is None else state[1]
 
 
+def current_request_id() -> str | None:
+    """The id of the request being served on this thread, None outside a request (log records' request_id)."""
+    if not has_request_context():
+        return None
+    state = request.environ.get(ENVIRON_KEY)
+    return None if state is None else state[1]
+
+
 def logged_method() -> str:
     method = request.method
     return method if method in METHODS else "<other>"
@@ -81,15 +89,12 @@ def _finish(response: Response) -> Response:
     started, rid = state
     response.headers[HEADER] = rid
     rule = request.url_rule
-    method = request.method
-    log.info(
-        "%s %s %d %.1fms rid=%s",
-        method if method in METHODS else "<other>",
-        UNMATCHED if rule is None else template_of(rule.rule),
-        response.status_code,
-        (perf_counter() - started) * 1000.0,
-        rid,
-    )
+    method = request.method if request.method in METHODS else "<other>"
+    route = UNMATCHED if rule is None else template_of(rule.rule)
+    latency = round((perf_counter() - started) * 1000.0, 1)
+    log.info("%s %s %d %.1fms rid=%s", method, route, response.status_code, latency, rid,
+             extra={"method": method, "route": route, "status": response.status_code, "latency_ms": latency,
+                    "request_id": rid})
     return response
 
 
@@ -97,8 +102,10 @@ def log_unrouted(method: str, given_id: str | None, status: int, started: float)
     """The access line of a request refused before it reached the application (the server's body
     checks: 400, 408, 413); returns its request id, for the response header."""
     rid = given_id if given_id is not None and _SAFE_ID.fullmatch(given_id) else uuid4().hex
-    log.info("%s %s %d %.1fms rid=%s", method if method in METHODS else "<other>", UNREAD, status,
-             (perf_counter() - started) * 1000.0, rid)
+    method = method if method in METHODS else "<other>"
+    latency = round((perf_counter() - started) * 1000.0, 1)
+    log.info("%s %s %d %.1fms rid=%s", method, UNREAD, status, latency, rid,
+             extra={"method": method, "route": UNREAD, "status": status, "latency_ms": latency, "request_id": rid})
     return rid
 
 

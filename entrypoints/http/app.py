@@ -58,5 +58,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_url_check(app)  # a URL that is not UTF-8 is refused before anything else looks at it
     install_auth(app, settings, API_PREFIX)  # before any route runs: every request is authenticated
     register_error_handlers(app)
+    if settings.cors_origins:  # the reference's @CrossOrigin, only when configured
+        from flask_cors import CORS
+
+        origins = "*" if "*" in settings.cors_origins else list(settings.cors_origins)
+        CORS(app, resources={f"{API_PREFIX}/*": {"origins": origins}}, expose_headers=["X-Request-ID"])
     install_audit(app, container.audit_writer, settings.db_timeout_seconds)  # no record, no answer
     return app

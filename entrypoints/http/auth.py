@@ -269,6 +269,7 @@ class AuthState:
 
 def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
     policy = RolePolicy(settings.role_overrides)
+    cors = bool(settings.cors_origins)
     if settings.auth_mode == "dev":
         dev = Principal(subject=DEV_USER, username=DEV_USER, roles=policy.all_roles())
         authenticate: Callable[[Request], Principal] = lambda _request: dev
@@ -298,6 +299,8 @@ def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
     def _authenticate_and_authorise() -> None:
         if request.endpoint is not None and is_public(app.view_functions.get(request.endpoint)):
             return  # a probe (actuator): no token, no principal, nothing audited
+        if cors and _is_preflight():
+            return  # a browser's CORS preflight carries no token; Flask answers it itself, no handler runs
         principal = authenticate(request)
         g.principal = principal
         _authorise(principal, policy, prefix)
@@ -305,6 +308,14 @@ def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
     state = AuthState(settings.auth_mode, policy, verifier)
     app.extensions["keymanager.auth"] = state
     return state
+
+
+def _is_preflight() -> bool:
+    rule = request.url_rule
+    return (
+        request.method == "OPTIONS" and rule is not None and getattr(rule, "provide_automatic_options", False)
+        and "Origin" in request.headers and "Access-Control-Request-Method" in request.headers
+    )
 
 
 def _authorise(principal: Principal, policy: RolePolicy, prefix: str) -> None:

@@ -27,6 +27,9 @@ def runs_inline(settings: Settings) -> bool:
 
 def build_bridge(settings: Settings) -> WsgiBridge:
     from ..http.app import create_app
+    from ..log_format import configure_logging
+
+    configure_logging(settings.log_format)  # in the worker: whatever the server set up, our format holds
 
     app = create_app(settings)
     return WsgiBridge(
