@@ -44,6 +44,12 @@ def build_bridge(settings: Settings) -> WsgiBridge:
     )
 
 
+def _granian_json_logs() -> dict[str, Any]:
+    """granian's own lines (start, workers) in our JSON format too (its dictConfig, formatters replaced)."""
+    json_formatter = {"()": "entrypoints.log_format.JsonFormatter"}
+    return {"formatters": {"generic": json_formatter, "access": json_formatter}}
+
+
 def serve(settings: Settings) -> None:
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
@@ -64,6 +70,7 @@ def serve(settings: Settings) -> None:
         respawn_failed_workers=True,
         respawn_interval=1.0,
         workers_kill_timeout=30,
+        log_dictconfig=_granian_json_logs() if settings.log_format == "json" else None,
     )
 
     def load(*_: Any) -> WsgiBridge:  # runs in each worker, after the fork

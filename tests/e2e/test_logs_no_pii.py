@@ -66,3 +66,20 @@ def test_server_output_has_templates_and_never_the_uin(servers) -> None:
         assert access_line(output, method, route, status, rid), (
             f"no access line for {method} {route} {status} rid={rid}:\n{output[-8000:]}"
         )
+
+
+def test_json_logs_on_the_real_server(servers) -> None:
+    server = servers("json-logs", KEYMANAGER_ZK_POOL_SIZE="16", KEYMANAGER_LOG_FORMAT="json").start()
+    response = requests.get(f"{server.base}/tokenid/{MARKER_UIN}/{MARKER_PARTNER}", headers={"X-Request-ID": "e2e-json"},
+                            timeout=30)
+    assert response.status_code == 200
+    server.stop()
+    import json
+
+    records = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    loggers = {record["logger"] for record in records}
+    assert {"keymanager.access", "_granian"} <= loggers, loggers  # ours and the server's own lines
+    (access,) = [r for r in records if r["logger"] == "keymanager.access" and r.get("request_id") == "e2e-json"]
+    assert access["route"] == f"{PREFIX}/tokenid/{{uin}}/{{partnercode}}" and access["status"] == 200
+    assert not [line for line in server.output().splitlines() if " INFO keymanager" in line]  # no text lines
+    assert all(marker not in server.output() for marker in MARKERS)
