@@ -23,6 +23,8 @@ class TtlLruCache(Generic[V]):
         self._now = monotonic
         self._items: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
+        self.hits = 0  # lookups answered / not answered from the cache (metrics)
+        self.misses = 0
 
     @property
     def enabled(self) -> bool:
@@ -34,12 +36,15 @@ class TtlLruCache(Generic[V]):
         with self._lock:
             item = self._items.get(key)
             if item is None:
+                self.misses += 1
                 return None
             deadline, value = item
             if self._now() >= deadline:
                 del self._items[key]
+                self.misses += 1
                 return None
             self._items.move_to_end(key)
+            self.hits += 1
             return value
 
     def put(self, key: Hashable, value: V) -> None:

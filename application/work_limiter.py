@@ -21,11 +21,15 @@ class WorkLimiter:
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._admitted = threading.BoundedSemaphore(max(1, concurrency) + max(0, waiting))
         self._wait_seconds = wait_seconds
+        self.in_flight = 0  # admitted requests, computing or waiting for a slot (metrics)
+        self._count = threading.Lock()
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         if not self._admitted.acquire(blocking=False):
             raise ServiceBusyError()
+        with self._count:
+            self.in_flight += 1
         try:
             if not self._slots.acquire(timeout=self._wait_seconds):
                 raise ServiceBusyError()
@@ -34,4 +38,6 @@ class WorkLimiter:
             finally:
                 self._slots.release()
         finally:
+            with self._count:
+                self.in_flight -= 1
             self._admitted.release()

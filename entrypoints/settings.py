@@ -72,6 +72,8 @@ class Settings:
     log_format: str = "text"
     #: Origins allowed by CORS (the reference's @CrossOrigin); empty: CORS off; ("*",): any origin.
     cors_origins: tuple[str, ...] = ()
+    #: GET /actuator/prometheus without a token (like actuator behind a cluster network); false: admins only.
+    metrics_public: bool = True
     auto_init: bool = True
     init_keys: tuple[str, ...] = DEFAULT_INIT_KEYS
     cert_common_name: str = "www.mosip.io"
@@ -238,6 +240,7 @@ class Settings:
             server_dispatch=choice("KEYMANAGER_SERVER_DISPATCH", base.server_dispatch, SERVER_DISPATCH),
             server_threads=max(1, int(number("KEYMANAGER_SERVER_THREADS", base.server_threads))),
             log_format=choice("KEYMANAGER_LOG_FORMAT", base.log_format, LOG_FORMATS),
+            metrics_public=flag("KEYMANAGER_METRICS_PUBLIC", base.metrics_public),
             cors_origins=tuple(o.strip() for o in env.get("KEYMANAGER_CORS_ORIGINS", "").split(",") if o.strip()),
             auto_init=flag("KEYMANAGER_AUTO_INIT", base.auto_init),
             init_keys=init_keys or base.init_keys,

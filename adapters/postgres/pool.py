@@ -33,6 +33,7 @@ class ConnectionPool(Generic[C]):
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._timeout = acquire_timeout
+        self.in_use = 0  # connections handed out and not yet returned (metrics)
 
     def _after_fork(self) -> None:
         # A child must not reuse (or close) its parent's sockets: forget them.
@@ -40,6 +41,7 @@ class ConnectionPool(Generic[C]):
             with self._lock:
                 self._idle.clear()
                 self._pid = os.getpid()
+                self.in_use = 0
 
     def acquire(self) -> C:
         self._after_fork()
@@ -47,14 +49,19 @@ class ConnectionPool(Generic[C]):
             raise PoolExhausted()
         try:
             with self._lock:
+                self.in_use += 1
                 if self._idle:
                     return self._idle.pop()
             return self._connect()
         except BaseException:
+            with self._lock:
+                self.in_use -= 1
             self._slots.release()
             raise
 
     def release(self, connection: C, broken: bool = False) -> None:
+        with self._lock:
+            self.in_use -= 1
         try:
             if broken:
                 # A connection that failed usually means the server restarted or its

@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..containers import Container, build_container
 from ..settings import Settings
-from . import actuator, cryptomanager, keymanager, partner, signature, token_id, zk
+from . import actuator, cryptomanager, keymanager, metrics, partner, signature, token_id, zk
 from .access_log import install_access_log
 from .audit import install_audit
 from .auth import install_auth
@@ -53,8 +53,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.register_blueprint(zk.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(token_id.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(actuator.blueprint, url_prefix=API_PREFIX)  # health probes: public, not audited
+    app.register_blueprint(metrics.blueprint, url_prefix=API_PREFIX)
     logging.getLogger("keymanager").setLevel(logging.INFO)
     install_access_log(app)  # first: its before_request runs first and its after_request last (final status)
+    metrics.install_metrics(app)  # its after_request runs after the audit hook's: the final status
     install_url_check(app)  # a URL that is not UTF-8 is refused before anything else looks at it
     install_auth(app, settings, API_PREFIX)  # before any route runs: every request is authenticated
     register_error_handlers(app)

@@ -32,6 +32,7 @@ from domain.identifiers import thumbprint_hex
 
 from .access_log import ENVIRON_KEY as ACCESS_KEY, HEADER as REQUEST_ID_HEADER, request_id
 from .envelope import failure, format_instant
+from .metrics import AUDIT_FAILURES
 
 log = logging.getLogger("keymanager.audit")
 
@@ -223,6 +224,7 @@ class AuditHook:
         with self._lock:
             self.failures += 1
             count = self.failures
+        AUDIT_FAILURES.inc()
         log.error("answer withheld: audit record NOT durable for %s (%s) rid=%s; %d withheld so far",
                   operation, type(error).__name__, rid, count)
 

@@ -23,6 +23,7 @@ from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, Jos
 from joserfc.jwk import JWKRegistry
 
 from ..settings import Settings
+from .metrics import ENDPOINT as METRICS_ENDPOINT
 from .public import is_public
 from .roles import RolePolicy
 
@@ -270,6 +271,7 @@ class AuthState:
 def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
     policy = RolePolicy(settings.role_overrides)
     cors = bool(settings.cors_origins)
+    public_metrics = settings.metrics_public
     if settings.auth_mode == "dev":
         dev = Principal(subject=DEV_USER, username=DEV_USER, roles=policy.all_roles())
         authenticate: Callable[[Request], Principal] = lambda _request: dev
@@ -299,6 +301,8 @@ def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
     def _authenticate_and_authorise() -> None:
         if request.endpoint is not None and is_public(app.view_functions.get(request.endpoint)):
             return  # a probe (actuator): no token, no principal, nothing audited
+        if public_metrics and request.endpoint == METRICS_ENDPOINT:
+            return
         if cors and _is_preflight():
             return  # a browser's CORS preflight carries no token; Flask answers it itself, no handler runs
         principal = authenticate(request)

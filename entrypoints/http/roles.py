@@ -39,6 +39,8 @@ ROLE_TABLE: dict[str, RoleEntry] = {
     "postgeneratesymmetrickey": RoleEntry(STD, ("POST /generateSymmetricKey",)),
     "putrevokekey": RoleEntry(STD, ("PUT /revokeKey",)),
     "getcertificatechain": RoleEntry(STD, ("GET /getCertificateChain",)),
+    # Ours, not the reference's: the metrics when KEYMANAGER_METRICS_PUBLIC=false.
+    "getactuatorprometheus": RoleEntry(("ZONAL_ADMIN", "GLOBAL_ADMIN"), ("GET /actuator/prometheus",)),
     # CryptomanagerController
     "postencrypt": RoleEntry(STD, ("POST /encrypt",)),
     "postdecrypt": RoleEntry(STD, ("POST /decrypt",)),

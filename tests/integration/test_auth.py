@@ -362,6 +362,8 @@ def api_routes(app) -> list[tuple[str, str]]:
 
     routes = []
     for rule in app.url_map.iter_rules():
+        if rule.endpoint == "metrics.prometheus":
+            continue  # open by default (KEYMANAGER_METRICS_PUBLIC); its closed mode: tests/integration/test_metrics.py
         if rule.rule.startswith(API + "/") and not is_public(app.view_functions[rule.endpoint]):
             routes += [(method, rule.rule) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return routes
