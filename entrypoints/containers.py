@@ -31,6 +31,7 @@ from application.use_cases.generate_master_key import GenerateMasterKey
 from application.use_cases.get_all_certificates import GetAllCertificates
 from application.use_cases.get_certificate import GetCertificate
 from application.use_cases.revoke_key import RevokeKey
+from application.use_cases.rotate_due_keys import RotateDueKeys
 from application.use_cases.upload_other_domain_certificate import UploadOtherDomainCertificate
 from application.signing_keys import SigningKeys
 from application.use_cases.generate_csr import GenerateCsr
@@ -139,6 +140,7 @@ class Container(containers.DeclarativeContainer):
 
     generate_master_key = providers.Factory(GenerateMasterKey, hierarchy=hierarchy)
     get_certificate = providers.Factory(GetCertificate, hierarchy=hierarchy)
+    rotate_due_keys = providers.Factory(RotateDueKeys, hierarchy=hierarchy)
     get_all_certificates = providers.Factory(GetAllCertificates, hierarchy=hierarchy)
     revoke_key = providers.Factory(RevokeKey, hierarchy=hierarchy)
     upload_other_domain_certificate = providers.Factory(UploadOtherDomainCertificate, hierarchy=hierarchy)
