@@ -74,6 +74,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     #: GET /actuator/prometheus without a token (like actuator behind a cluster network); false: admins only.
     metrics_public: bool = True
+    #: keymanager serve renews due keys this often (seconds; 0: never, then run `keymanager rotate --due`).
+    rotation_interval_seconds: float = 3600.0
     auto_init: bool = True
     init_keys: tuple[str, ...] = DEFAULT_INIT_KEYS
     cert_common_name: str = "www.mosip.io"
@@ -241,6 +243,9 @@ class Settings:
             server_threads=max(1, int(number("KEYMANAGER_SERVER_THREADS", base.server_threads))),
             log_format=choice("KEYMANAGER_LOG_FORMAT", base.log_format, LOG_FORMATS),
             metrics_public=flag("KEYMANAGER_METRICS_PUBLIC", base.metrics_public),
+            rotation_interval_seconds=max(
+                0.0, float(number("KEYMANAGER_ROTATION_INTERVAL_SECONDS", base.rotation_interval_seconds, float))
+            ),
             cors_origins=tuple(o.strip() for o in env.get("KEYMANAGER_CORS_ORIGINS", "").split(",") if o.strip()),
             auto_init=flag("KEYMANAGER_AUTO_INIT", base.auto_init),
             init_keys=init_keys or base.init_keys,

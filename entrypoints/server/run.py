@@ -13,6 +13,7 @@ from typing import Any
 from ..http.blocking import blocking_paths
 from ..settings import Settings
 from .bridge import WsgiBridge
+from .rotation import start_rotation
 
 #: Stores and keystores whose calls are short and local: requests can run on the event loop.
 LOCAL_STORES = ("sqlite", "memory")
@@ -32,6 +33,7 @@ def build_bridge(settings: Settings) -> WsgiBridge:
     configure_logging(settings.log_format)  # in the worker: whatever the server set up, our format holds
 
     app = create_app(settings)
+    start_rotation(settings.rotation_interval_seconds, app.container.rotate_due_keys().execute)  # type: ignore[attr-defined]
     return WsgiBridge(
         app,
         max_body_bytes=settings.max_body_bytes,
