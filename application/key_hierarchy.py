@@ -44,7 +44,15 @@ from .ports.key_repository import KeyRepository
 from .ports.keystore import KeyAlgorithm, Keystore, KeystoreError, SignatureScheme
 from .ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from .ttl_cache import TtlLruCache
-from .x509 import Subject, certificate_der, certificate_pem, issue_certificate, load_der, parse_pem_certificate
+from .x509 import (
+    Subject,
+    certificate_der,
+    certificate_pem,
+    fitted_common_name,
+    issue_certificate,
+    load_der,
+    parse_pem_certificate,
+)
 
 
 #: Who is acting in the current context (one request, one CLI command): the subject of the audit
@@ -77,7 +85,7 @@ class CertificateDefaults:
         suffix = key_tuple.app_id.upper() + (f"-{key_tuple.ref_id.upper()}" if key_tuple.ref_id else "")
         requested = requested or Subject()
         return Subject(
-            common_name=requested.common_name or f"{self.common_name} ({suffix})",
+            common_name=requested.common_name or fitted_common_name(f"{self.common_name} ({suffix})"),
             organizational_unit=requested.organizational_unit or self.organizational_unit,
             organization=requested.organization or self.organization,
             location=requested.location or self.location,
@@ -228,7 +236,7 @@ class KeyHierarchy:
             # Read the clock again once the lock is held: a key another process made
             # while we waited is generated after the earlier reading, so it would not
             # look current at that instant and we would make a second one.
-            key = self._find_or_create(uow, key_tuple, self.clock.now(), created)
+            key = self._find_or_create(uow, key_tuple, self.clock.now(), created, signing=signing)
             uow.commit()
             return key
 
@@ -331,7 +339,8 @@ class KeyHierarchy:
 
         private_key = crypto.generate_rsa_key()
         master_subject = self.defaults.fill(Subject.from_name(master.certificate.subject))
-        subject = replace(master_subject, common_name=f"{key_tuple.app_id}-{key_tuple.ref_id}")
+        common_name = fitted_common_name(f"{key_tuple.app_id}-{key_tuple.ref_id}")  # references run to 128 chars
+        subject = replace(master_subject, common_name=common_name)
         return self._store_database_key(uow, key_tuple, at, policy, master, private_key, subject)
 
     def generate_ed25519(

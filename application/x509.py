@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -82,6 +83,22 @@ class Subject:
             state=first(NameOID.STATE_OR_PROVINCE_NAME),
             country=first(NameOID.COUNTRY_NAME),
         )
+
+
+#: RFC 5280 ub-common-name, counted in UTF-8 bytes as `cryptography` enforces it.
+COMMON_NAME_MAX_BYTES = 64
+
+
+def fitted_common_name(name: str) -> str:
+    """A commonName we make up (``APP-REF``, the default master name) that fits X.509: unchanged
+    when it fits, else its head and a digest of the whole, so that long references (up to 128
+    characters) still get a certificate, and distinct ones distinct names."""
+    encoded = name.encode("utf-8")
+    if len(encoded) <= COMMON_NAME_MAX_BYTES:
+        return name
+    digest = hashlib.sha256(encoded).hexdigest()[:16]
+    head = encoded[: COMMON_NAME_MAX_BYTES - len(digest) - 1].decode("utf-8", "ignore")
+    return f"{head}~{digest}"
 
 
 def _der_length(length: int) -> bytes:

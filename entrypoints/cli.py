@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.metadata
 import logging
 import sys
 from typing import Any, Sequence
@@ -167,6 +168,9 @@ def run_audit(container: Container, action: str, limit: int = 20, out=sys.stdout
 
 
 def run_serve(settings: Settings) -> int:
+    from .server.metrics_dir import prepare_metrics_dir
+
+    prepare_metrics_dir(settings)  # before anything imports prometheus_client (the workers inherit it)
     from .server.run import runs_inline, serve
 
     print(
@@ -179,32 +183,151 @@ def run_serve(settings: Settings) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+#: What each command reads from the environment (the README's Configuration has them all).
+STORE_ENV = ("KEYMANAGER_DATA_DIR", "KEYMANAGER_STORE", "KEYMANAGER_DB_URL")
+KEYSTORE_ENV = (
+    "KEYMANAGER_KEYSTORE", "KEYMANAGER_KEYSTORE_DIR", "KEYMANAGER_KEYSTORE_PASSWORD[_FILE]",
+    "PKCS11_MODULE", "PKCS11_TOKEN_LABEL", "PKCS11_TOKEN_PIN[_FILE]",
+)
+INIT = "; run `keymanager init` to create one"
+
+
+def _add(commands: Any, name: str, summary: str, description: str, *env: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=summary, description=description, epilog="environment: " + ", ".join(env))
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("keymanager")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keymanager", description="MOSIP-compatible key manager")
+    parser.add_argument("--version", action="version", version=f"keymanager {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("init", help="one-time key ceremony: ROOT, then the configured module keys")
-    serve = commands.add_parser("serve", help="serve the HTTP API (initialises on first start)")
+    _add(commands, "init", "one-time key ceremony: ROOT, then the configured module keys",
+         "Run the key ceremony: ROOT, then the keys of KEYMANAGER_INIT_KEYS, then the ZK key pool. Idempotent; "
+         "creates the store and the keystore when absent.",
+         *STORE_ENV, *KEYSTORE_ENV, "KEYMANAGER_INIT_KEYS", "KEYMANAGER_ZK_POOL_SIZE", "KEYMANAGER_CERT_*")
+    serve = _add(commands, "serve", "serve the HTTP API (initialises on first start)",
+                 "Serve the HTTP API under /v1/keymanager with granian; runs the key ceremony first (creating the "
+                 "store and the keystore when absent) unless KEYMANAGER_AUTO_INIT=false.",
+                 *STORE_ENV, *KEYSTORE_ENV, "KEYMANAGER_HOST", "KEYMANAGER_PORT", "KEYMANAGER_WORKERS",
+                 "KEYMANAGER_AUTH", "KEYMANAGER_OIDC_*", "KEYMANAGER_AUTO_INIT", "and the others in the README")
     serve.add_argument("--port", type=int, help="overrides KEYMANAGER_PORT")
     serve.add_argument("--host", help="overrides KEYMANAGER_HOST")
-    commands.add_parser("status", help="list keys and whether each is current")
-    database = commands.add_parser("db", help="database maintenance")
-    database.add_argument("action", choices=["upgrade", "version"], help="apply pending migrations / show version")
-    audit = commands.add_parser("audit", help="the hash-chained audit trail")
+    _add(commands, "status", "list keys and whether each is current",
+         "List the keys (issued, expires, current or not), the keystore's health and the authentication mode. "
+         "Read-only: exit 2 when there is no key store.",
+         *STORE_ENV, *KEYSTORE_ENV, "KEYMANAGER_AUTH")
+    database = commands.add_parser("db", help="database maintenance", description="Schema of the key store's "
+                                   "database (the keystore is not opened).")
+    db_actions = database.add_subparsers(dest="action", required=True)
+    _add(db_actions, "upgrade", "apply pending schema migrations",
+         "Apply pending schema migrations (creating the store when absent), then print the schema version.",
+         *STORE_ENV, "KEYMANAGER_DB_TIMEOUT_SECONDS")
+    _add(db_actions, "version", "show the schema version",
+         "Print the schema version. Read-only: exit 2 when there is no key store.", *STORE_ENV)
+    audit = commands.add_parser("audit", help="the hash-chained audit trail", description="The hash-chained "
+                                "audit trail kept with the key store (the keystore is not opened). Read-only: exit 2 "
+                                "when there is no key store.")
     audit_actions = audit.add_subparsers(dest="action", required=True)
-    audit_actions.add_parser("verify", help="check the whole chain: exit 1 at the first edited/removed/moved record")
-    audit_list = audit_actions.add_parser("list", help="show the latest records")
+    _add(audit_actions, "verify", "check the whole chain: exit 1 at the first edited/removed/moved record",
+         "Check the whole chain and print its head (sequence, hash) to anchor elsewhere; exit 1 naming the first "
+         "edited, removed or moved record.", *STORE_ENV)
+    audit_list = _add(audit_actions, "list", "show the latest records",
+                      "Show the latest audit records, oldest first: who, operation, app/ref, key, outcome.", *STORE_ENV)
     audit_list.add_argument("--limit", type=int, default=20, help="how many records (default 20)")
-    zk = commands.add_parser("zk", help="zero-knowledge encryption key pool")
+    zk = commands.add_parser("zk", help="zero-knowledge encryption key pool", description="Zero-knowledge "
+                             "encryption key pool.")
     zk_actions = zk.add_subparsers(dest="action", required=True)
-    zk_init = zk_actions.add_parser("init", help="create the ZK master key and the pool (idempotent, resumable)")
+    zk_init = _add(zk_actions, "init", "create the ZK master key and the pool (idempotent, resumable)",
+                   "Create the ZK master key and the pool of random keys; idempotent, and resumes where an "
+                   "interrupted run stopped. Creates the store and the keystore when absent.",
+                   *STORE_ENV, *KEYSTORE_ENV, "KEYMANAGER_ZK_POOL_SIZE")
     zk_init.add_argument("--size", type=int, help="pool size (default KEYMANAGER_ZK_POOL_SIZE, 10000)")
-    args = parser.parse_args(argv)
+    rotate = _add(commands, "rotate", "make the successors of the keys that are due",
+                  "Make the successor of every key in its pre-expiry window (ROOT, then module keys, then base "
+                  "keys), so that no request pays for key generation. Safe to run on several instances at once: "
+                  "each successor is made exactly once. `keymanager serve` does the same every "
+                  "KEYMANAGER_ROTATION_INTERVAL_SECONDS. Exit 1 when a key could not be renewed.",
+                  *STORE_ENV, *KEYSTORE_ENV)
+    rotate.add_argument("--due", action="store_true", required=True,
+                        help="the keys whose pre-expiry window has opened (the only selection so far)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     acting = audit_subject.set(f"cli:{_os_user()}")  # the subject of the records of keys a command creates
     try:
         return _command(args)
     finally:
         audit_subject.reset(acting)
+
+
+class NoKeyStore(Exception):
+    """A read-only command found no key store where the settings point."""
+
+
+def run_rotate(container: Container, out=sys.stdout) -> int:
+    """``rotate --due``: one line per renewed (or failed) tuple; exit 1 when any failed."""
+    done = container.rotate_due_keys().execute()
+    for rotation in done:
+        name = f"{rotation.key_tuple.app_id}:{rotation.key_tuple.ref_id}".rstrip(":")
+        if rotation.error_code is None:
+            print(f"{name:<40} rotated  {rotation.previous_alias} -> {rotation.new_alias}", file=out)
+        else:
+            print(f"{name:<40} FAILED   {rotation.error_code}", file=out)
+    if not done:
+        print("no key is due", file=out)
+    return 1 if any(r.error_code for r in done) else 0
+
+
+def is_read_only(args: argparse.Namespace) -> bool:
+    """Only init, serve, db upgrade and zk init may create a key store."""
+    return args.command in ("status", "audit") or (args.command == "db" and args.action == "version")
+
+
+def needs_existing_store(args: argparse.Namespace) -> bool:
+    """Commands that change keys but must not start a new hierarchy in an empty directory."""
+    return is_read_only(args) or args.command == "rotate"
+
+
+def missing_key_store(settings: Settings, *, keystore: bool) -> str | None:
+    """Why a read-only command would have to create something, or None. Checked before the
+    container is built: building it creates the SQLite file, the keystore directory and the
+    generated keystore password, the start of a second, unrelated key hierarchy."""
+    if settings.store == "sqlite" and not settings.sqlite_path.is_file():
+        return f"no key store at {settings.data_dir.absolute()} (KEYMANAGER_DATA_DIR){INIT}"
+    if keystore and settings.keystore == "pkcs12":
+        if not settings.keystore_dir.is_dir():
+            named_by = "KEYMANAGER_KEYSTORE_DIR" if settings.keystore_directory else "KEYMANAGER_DATA_DIR"
+            return f"no keystore at {settings.keystore_dir.absolute()} ({named_by}){INIT}"
+        generated = settings.data_dir / "keystore.password"  # where settings.keystore_password makes one
+        if not (settings.keystore_password or settings.keystore_password_file or generated.is_file()):
+            return (f"no keystore password at {generated.absolute()} (KEYMANAGER_DATA_DIR; or set "
+                    "KEYMANAGER_KEYSTORE_PASSWORD / KEYMANAGER_KEYSTORE_PASSWORD_FILE)")
+    return None
+
+
+def open_existing(settings: Settings, *, keystore: bool, upgrade: bool) -> Container:
+    """The container of a key store that already exists (NoKeyStore otherwise); an existing
+    store's pending migrations are applied as build_container would, unless ``upgrade`` is False."""
+    reason = missing_key_store(settings, keystore=keystore)
+    if reason:
+        raise NoKeyStore(reason)
+    container = build_container(settings, upgrade=False)
+    database = container.database()
+    if database is not None and database.schema_version() == 0:  # an empty PostgreSQL database or schema
+        where = "the database of KEYMANAGER_DB_URL" if settings.store == "postgres" else str(settings.sqlite_path)
+        raise NoKeyStore(f"no key store in {where}{INIT}")
+    if database is not None and upgrade and (settings.store == "sqlite" or settings.db_auto_upgrade):
+        database.upgrade()
+    return container
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -221,17 +344,29 @@ def _command(args: argparse.Namespace) -> int:
             if settings.auto_init:
                 run_init(build_container(settings), settings)
             return run_serve(settings)
+        if args.command in ("db", "audit"):
+            # They never open the keystore: no password, PIN or keystore directory is read or made.
+            settings = settings.with_overrides(keystore="memory")
+        if needs_existing_store(args):
+            container = open_existing(settings, keystore=args.command in ("status", "rotate"),
+                                      upgrade=args.command != "db")
+        else:
+            container = build_container(settings, upgrade=False if args.command == "db" else None)
         if args.command == "db":
-            return run_db(build_container(settings, upgrade=False), settings, args.action)
+            return run_db(container, settings, args.action, out=sys.stdout)
         if args.command == "audit":
-            return run_audit(build_container(settings), args.action, getattr(args, "limit", 20), out=sys.stdout)
-        container = build_container(settings)
+            return run_audit(container, args.action, getattr(args, "limit", 20), out=sys.stdout)
         if args.command == "zk":
             size = args.size if args.size is not None else settings.zk_pool_size
-            return run_zk_init(container, max(0, size))
+            return run_zk_init(container, max(0, size), out=sys.stdout)
         if args.command == "init":
-            return run_init(container, settings)
-        return run_status(container, settings=settings)
+            return run_init(container, settings, out=sys.stdout)
+        if args.command == "rotate":
+            return run_rotate(container, out=sys.stdout)
+        return run_status(container, out=sys.stdout, settings=settings)
+    except NoKeyStore as error:
+        print(f"keymanager: {error}", file=sys.stderr)
+        return 2
     except ConfigurationError as error:
         print(f"keymanager: configuration error: {error}", file=sys.stderr)
         return 2

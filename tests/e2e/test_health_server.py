@@ -126,3 +126,20 @@ def test_down_while_postgresql_is_unreachable_and_up_again(servers, postgres_sch
     proxy = TcpProxy(proxy.target, port=proxy.port).start()  # the database is back, on the same port
     assert wait_for(server, 200)["components"]["db"]["status"] == "UP"
     proxy.cut()
+
+
+def test_metrics_add_up_across_the_workers(servers) -> None:
+    """Two granian workers, each counting its own requests: any scrape shows them all (multiprocess mode)."""
+    server = servers("metrics", KEYMANAGER_ZK_POOL_SIZE="16").start()
+    session = requests.Session()
+    for _ in range(40):  # spread over both workers by the kernel
+        assert session.get(f"{server.base}/tokenid/1234/p", timeout=15, headers={"Connection": "close"}).ok
+    pattern = (f'http_server_requests_seconds_count{{method="GET",outcome="SUCCESS",status="200",'
+               f'uri="/v1/keymanager/tokenid/{{uin}}/{{partnercode}}"}}')
+    for _ in range(4):  # whichever worker answers the scrape
+        text = requests.get(f"{server.base}/actuator/prometheus", timeout=15).text
+        (line,) = [line for line in text.splitlines() if line.startswith(pattern)]
+        assert float(line.split()[-1]) == 40
+    assert 'keymanager_key_expiry_seconds{application_id="ROOT",reference_id=""}' in text
+    # each worker wrote its own figures: the sum above really added two processes up
+    assert len(list((server.data_dir / "metrics").glob("histogram_*.db"))) >= 2
