@@ -121,6 +121,10 @@ def run_status(container: Container, out=sys.stdout, settings: Settings | None =
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)
     if not rows:
         print("(no keys yet: run 'keymanager init')", file=out)
+    missing = container.zk_encrypt().missing_public_keys()
+    if missing:  # information, not a failure: the decrypting partner uploads it (README quick start)
+        print(f"zk public keys missing: {', '.join(missing)} (zkEncrypt answers KER-ZKC-002 until each is "
+              "uploaded with uploadOtherDomainCertificate)", file=out)
     return 0 if health.ok else 1
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -13,6 +14,8 @@ from domain.zk import AAD_BYTES, NONCE_BYTES, ZkValue, pack_value
 from .. import crypto
 from ..key_hierarchy import KeyHierarchy
 from ..zk_keys import ZkKeys, derive_key
+
+log = logging.getLogger("keymanager.zk")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,17 @@ class ZkEncrypt:
             raise KeyManagerError(Errors.ZK_DATA_CRYPTO) from None
         return b64url_encode(pack_value(ZkValue(index, nonce, aad, sealed)))
 
+    def missing_public_keys(self) -> list[str]:
+        """``APP:REF`` of each configured ZK public key without exactly one current certificate (status, health)."""
+        now = self.hierarchy.clock.now()
+        missing = []
+        with self.hierarchy.uow_factory() as uow:
+            for ref_id in self.public_keys.ref_ids:
+                _, current = self.hierarchy.aliases(uow.keys, KeyTuple(self.public_keys.app_id, ref_id), now)
+                if len(current) != 1:
+                    missing.append(f"{self.public_keys.app_id}:{ref_id}")
+        return missing
+
     def _encrypted_random_key(self, random_key: bytes) -> str:
         """base64url(SHA-256(cert DER) ‖ RSA-OAEP-SHA256(R)) per configured reference, joined with '.'.
         Each reference needs exactly one current key with a certificate (KER-ZKC-002)."""
@@ -76,6 +90,10 @@ class ZkEncrypt:
             for ref_id in self.public_keys.ref_ids:
                 _, current = self.hierarchy.aliases(uow.keys, KeyTuple(self.public_keys.app_id, ref_id), now)
                 if len(current) != 1:
+                    # The answer keeps the reference's code and message; the log says what was looked for.
+                    log.warning("zkEncrypt: %d current certificates for %s:%s, one needed (the partner that "
+                                "decrypts uploads it with uploadOtherDomainCertificate)",
+                                len(current), self.public_keys.app_id, ref_id)
                     raise KeyManagerError(Errors.ZK_NO_UNIQUE_ALIAS)
                 try:
                     certificate, der, _ = self.hierarchy.certificate_of(uow.keys, current[0])

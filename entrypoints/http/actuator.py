@@ -6,6 +6,8 @@
 * ``/actuator/health/readiness``: store and keystore answer and the key ceremony is done (ROOT exists).
 * ``/actuator/info``: name and version.
 
+``/actuator/health`` also names the ZK public keys (``zkPublicKeys``) zkEncrypt is missing: information, always UP.
+
 Unauthenticated, like actuator behind a cluster network (``@public``); never audited. Each check runs in a small
 pool with a deadline (``CHECK_TIMEOUT_SECONDS``): a slow database or HSM makes the probe say DOWN in time, it does
 not hang it. The views are ``@blocking``, so the server runs them off its event loop. Details never carry
@@ -81,6 +83,18 @@ def _ceremony() -> dict[str, Any]:
     return _bounded(check)
 
 
+def _zk_public_keys() -> dict[str, Any]:
+    """Information, never DOWN: zkEncrypt needs the decrypting partner's certificate (IDA uploads it)."""
+    container = current_app.extensions["container"]
+    result = _bounded(lambda: {"status": UP, "details": {"missing": container.zk_encrypt().missing_public_keys()}})
+    if result["status"] != UP:
+        result = {"status": UP, "details": {"missing": "unknown (the store did not answer)"}}
+    missing = result["details"]["missing"]
+    if missing and isinstance(missing, list):
+        result["details"]["hint"] = "zkEncrypt answers KER-ZKC-002 until each is uploaded with uploadOtherDomainCertificate"
+    return result
+
+
 def _answer(components: dict[str, dict[str, Any]]) -> Response:
     status = UP if all(c["status"] == UP for c in components.values()) else DOWN
     response = jsonify({"status": status, "components": components})
@@ -93,7 +107,7 @@ def _answer(components: dict[str, dict[str, Any]]) -> Response:
 @public
 @blocking
 def health() -> Response:
-    return _answer({"db": _store(), "keystore": _keystore()})
+    return _answer({"db": _store(), "keystore": _keystore(), "zkPublicKeys": _zk_public_keys()})
 
 
 @blueprint.get("/actuator/health/liveness")

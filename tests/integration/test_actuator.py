@@ -109,3 +109,28 @@ def test_a_hanging_keystore_makes_the_probe_say_down_instead_of_hanging(client, 
 def test_probe_answers_are_not_mosip_envelopes(client, path) -> None:
     body = client.get(f"{BASE}/{path}").get_json()
     assert "errors" not in body and "responsetime" not in body  # Spring's actuator shape, as probes expect
+
+
+def test_health_names_the_missing_zk_public_key_without_going_down(client, container, caplog) -> None:
+    body = client.get(f"{BASE}/health").get_json()
+    assert body["status"] == "UP" and body["components"]["zkPublicKeys"]["status"] == "UP"
+    assert body["components"]["zkPublicKeys"]["details"]["missing"] == ["IDA:PUBLIC_KEY"]
+    assert "uploadOtherDomainCertificate" in body["components"]["zkPublicKeys"]["details"]["hint"]
+    # zkEncrypt keeps the reference's answer, and the log says what it looked for
+    from domain.errors import KeyManagerError
+
+    with caplog.at_level("WARNING", logger="keymanager.zk"):
+        with pytest.raises(KeyManagerError) as refused:
+            container.zk_encrypt()._encrypted_random_key(bytes(32))  # the step that needs IDA's certificate
+    assert (refused.value.code, refused.value.message) == ("KER-ZKC-002", "No unique alias is found.")
+    assert "IDA:PUBLIC_KEY" in caplog.text
+
+
+def test_status_names_the_missing_zk_public_key(container, memory_settings) -> None:
+    import io
+
+    from entrypoints.cli import run_status
+
+    out = io.StringIO()
+    run_status(container, out=out, settings=memory_settings)
+    assert "zk public keys missing: IDA:PUBLIC_KEY" in out.getvalue()
