@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
 import getpass
 import importlib.metadata
 import logging
@@ -259,7 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
                   "KEYMANAGER_ROTATION_INTERVAL_SECONDS. Exit 1 when a key could not be renewed.",
                   *STORE_ENV, *KEYSTORE_ENV)
     rotate.add_argument("--due", action="store_true", required=True,
-                        help="the keys whose pre-expiry window has opened (the only selection so far)")
+                        help="the keys whose pre-expiry window has opened")
+    rotate.add_argument("--within", type=float, default=0, metavar="DAYS",
+                        help="also the keys whose window opens within DAYS: each is retired (expiry now; it keeps "
+                             "decrypting) and replaced now")
     return parser
 
 
@@ -277,9 +281,9 @@ class NoKeyStore(Exception):
     """A read-only command found no key store where the settings point."""
 
 
-def run_rotate(container: Container, out=sys.stdout) -> int:
-    """``rotate --due``: one line per renewed (or failed) tuple; exit 1 when any failed."""
-    done = container.rotate_due_keys().execute()
+def run_rotate(container: Container, within_days: float = 0, out=sys.stdout) -> int:
+    """``rotate --due [--within DAYS]``: one line per renewed (or failed) tuple; exit 1 when any failed."""
+    done = container.rotate_due_keys().execute(timedelta(days=max(0.0, within_days)))
     for rotation in done:
         name = f"{rotation.key_tuple.app_id}:{rotation.key_tuple.ref_id}".rstrip(":")
         if rotation.error_code is None:
@@ -366,7 +370,7 @@ def _command(args: argparse.Namespace) -> int:
         if args.command == "init":
             return run_init(container, settings, out=sys.stdout)
         if args.command == "rotate":
-            return run_rotate(container, out=sys.stdout)
+            return run_rotate(container, args.within, out=sys.stdout)
         return run_status(container, out=sys.stdout, settings=settings)
     except NoKeyStore as error:
         print(f"keymanager: {error}", file=sys.stderr)

@@ -6,11 +6,16 @@ the hierarchy for each such tuple's current key, which creates the successor exa
 under the tuple's lock, re-reading first, so two instances (or workers) running it at once make each successor
 exactly once. Keys a request could never renew are left alone: secret keys (no certificate), other parties'
 certificates (no private key) and tuples without a key policy.
+
+``within``: also the keys that will be due within that time. Such a key is still current, and the reference's
+rule allows one current key per tuple, so it is retired first (its expiry set to now, as a forced regeneration
+does; it keeps decrypting) under the tuple's lock, and only if it is still the newest key: a second instance
+that arrives later finds the successor and leaves it alone.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.current_key import current_aliases, pre_expire_days, sort_by_generation
 from domain.errors import KeyManagerError
@@ -52,15 +57,30 @@ class RotateDueKeys:
         return sorted(found, key=lambda a: (a.key_tuple != KeyTuple(ROOT), not a.key_tuple.in_keystore, a.app_id,
                                             a.ref_id))
 
-    def execute(self) -> list[Rotation]:
-        """Renew every due key; one failure does not stop the others. Masters first: base keys are issued by them."""
+    def execute(self, within: timedelta = timedelta(0)) -> list[Rotation]:
+        """Renew every key due now (or within ``within``); one failure does not stop the others. ROOT and the
+        masters first: base keys are issued by them."""
         done = []
-        for previous in self.due(self.hierarchy.clock.now()):
+        now = self.hierarchy.clock.now()
+        for previous in self.due(now + within):
             key_tuple = previous.key_tuple
             try:
+                if within:
+                    self._retire_if_newest(previous, now)
                 key = self.hierarchy.current_key(key_tuple, signing=key_tuple.ref_id == ED25519_SIGN)
             except KeyManagerError as error:
                 done.append(Rotation(key_tuple, previous.alias, None, error.code))
                 continue
             done.append(Rotation(key_tuple, previous.alias, key.alias.alias))
         return done
+
+    def _retire_if_newest(self, previous: KeyAlias, now: datetime) -> None:
+        hierarchy = self.hierarchy
+        with hierarchy.uow_factory() as uow:
+            uow.lock(previous.key_tuple)
+            rows = uow.keys.aliases_for(previous.key_tuple)
+            newest = sort_by_generation(rows)[-1]
+            still_current = current_aliases([newest], now, pre_expire_days(previous.key_tuple, uow.keys.policy))
+            if newest.alias == previous.alias and still_current:
+                hierarchy.expire_now(uow.keys, [newest], now)
+                uow.commit()

@@ -63,3 +63,29 @@ def test_masters_are_renewed_before_the_base_keys_they_issue(container, clock) -
     order = [r.key_tuple for r in done]
     assert order.index(KeyTuple("ROOT")) < order.index(KeyTuple(APP)) < order.index(KeyTuple(APP, REF))
     assert all(r.error_code is None and r.new_alias for r in done), done
+
+
+def test_within_days_renews_a_key_before_its_window_and_only_once(container, clock) -> None:
+    container.get_certificate().execute(GetCertificateCommand(APP, REF))
+    (first,) = keys_of(container, KeyTuple(APP, REF))
+    clock.set(first.expires_at - timedelta(days=45))  # window (30 days) opens in 15 days
+    use_case = container.rotate_due_keys()
+    assert KeyTuple(APP, REF) not in {r.key_tuple for r in use_case.execute()}  # not due yet
+    done = {r.key_tuple: r for r in use_case.execute(timedelta(days=20))}[KeyTuple(APP, REF)]
+    assert done.error_code is None and done.previous_alias == first.alias
+    old, new = keys_of(container, KeyTuple(APP, REF))
+    assert old.expires_at <= clock.now() and new.alias == done.new_alias  # retired now; it still decrypts
+    # a second run (another instance with the same list) leaves the successor alone
+    assert KeyTuple(APP, REF) not in {r.key_tuple for r in use_case.execute(timedelta(days=20))}
+    assert len(keys_of(container, KeyTuple(APP, REF))) == 2
+
+
+def test_a_retired_key_still_decrypts(container, clock) -> None:
+    from application.use_cases.decrypt_data import DecryptCommand
+    from application.use_cases.encrypt_data import EncryptCommand
+
+    wire = container.encrypt_data().execute(EncryptCommand(APP, REF, b"before the rotation")).data
+    (first,) = keys_of(container, KeyTuple(APP, REF))
+    clock.set(first.expires_at - timedelta(days=45))
+    container.rotate_due_keys().execute(timedelta(days=20))
+    assert container.decrypt_data().execute(DecryptCommand(APP, REF, wire)).data == b"before the rotation"
