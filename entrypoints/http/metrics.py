@@ -30,7 +30,7 @@ from prometheus_client.registry import Collector
 
 from domain.current_key import pre_expire_days, sort_by_generation
 
-from .access_log import ENVIRON_KEY, UNMATCHED, template_of
+from .access_log import ENVIRON_KEY, METHODS, UNMATCHED, template_of
 from .blocking import blocking
 
 blueprint = Blueprint("metrics", __name__)
@@ -117,7 +117,8 @@ def observe(response: Response) -> Response:
     if state is not None:
         rule = request.url_rule
         status = response.status_code
-        HTTP.labels(request.method, UNMATCHED if rule is None else template_of(rule.rule), str(status),
+        method = request.method if request.method in METHODS else "<other>"  # caller text: bounded, never logged
+        HTTP.labels(method, UNMATCHED if rule is None else template_of(rule.rule), str(status),
                     _outcome(status)).observe(time.perf_counter() - state[0])
     current_app.extensions["keymanager.metrics"].maybe_sync()
     return response

@@ -61,3 +61,9 @@ def test_metrics_are_open_by_default_and_for_admins_when_closed(oidc_settings, c
     assert closed.get(f"{API}/actuator/prometheus",
                       headers=bearer(idp.token(roles=["REGISTRATION_PROCESSOR"]))).status_code == 403
     scrape(closed, bearer(idp.token(roles=["GLOBAL_ADMIN"])))
+
+
+def test_an_invented_method_is_not_a_label(client) -> None:
+    client.open(f"{API}/tokenid/1/p", method="X9876543210123")
+    text = scrape(client)
+    assert "9876543210123" not in text and 'method="<other>"' in text
