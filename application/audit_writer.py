@@ -30,6 +30,7 @@ log = logging.getLogger("keymanager.audit")
 
 #: Driven mode: how soon to try again while another process holds the store's write lock.
 RETRY_SECONDS = 0.0002
+MAX_TRIES = 25
 #: Records per transaction at most: bounds one commit's duration (and its lock hold) under a burst.
 MAX_BATCH = 1000
 
@@ -47,6 +48,7 @@ class AuditWriter:
         self._pid: int | None = None  # the process whose writer thread runs
         self._driver: Callable[[float], None] | None = None  # asks an event loop to call flush() (after a delay)
         self._flush_due = False
+        self._busy_tries = 0
         self._start_lock = threading.Lock()
         self._queue: deque[tuple[list[AuditEvent], AuditTicket]] = deque()
         self._ready = threading.Condition()
@@ -81,12 +83,16 @@ class AuditWriter:
         self._flush_due = False
         while self._queue:
             batch = self._next_batch()
-            if not self._commit(batch, wait=False):
+            # After MAX_TRIES busy tries (about 5 ms), wait for the lock: a writer that keeps finding it taken
+            # must not starve its requests up to their timeout.
+            if not self._commit(batch, wait=self._busy_tries >= MAX_TRIES):
+                self._busy_tries += 1
                 self._queue.extendleft(reversed(batch))
                 self._flush_due = True
                 assert self._driver is not None
                 self._driver(RETRY_SECONDS)
                 return
+            self._busy_tries = 0
 
     def _start(self) -> None:
         with self._start_lock:

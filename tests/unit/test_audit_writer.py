@@ -123,3 +123,18 @@ def test_sqlite_try_append_gives_way_to_another_writer(tmp_path) -> None:
         other.join(10)
     (record,) = log.try_append_batch([event(0)], Clock().now())
     assert record.sequence == 1 and [r.sequence for r in log.records()] == [1]
+
+
+def test_driven_mode_waits_for_the_lock_after_many_busy_tries() -> None:
+    from application.audit_writer import MAX_TRIES
+
+    log = CountingLog()
+    log.try_append_batch = lambda events, at: None  # always taken by someone else
+    writer = AuditWriter(log, Clock())
+    writer.drive(lambda delay: None)
+    ticket = writer.submit([event(0)])
+    for _ in range(MAX_TRIES):
+        writer.flush()
+        assert not ticket.done()
+    writer.flush()  # now it waits for the lock (append_batch) instead of trying again
+    assert ticket.result(0)[0].sequence == 1 and log.batches == [1]
