@@ -45,7 +45,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -64,6 +63,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from bench.server_process import stop_server
 from bench.timing import one_round
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -162,18 +162,7 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)  # the group it leads: its workers, then it
-            except ProcessLookupError:
-                pass
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process, STOP_TIMEOUT)
 
     def group_pids(self) -> list[int]:
         """The server process and its workers (its process group), from /proc."""

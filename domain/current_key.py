@@ -46,3 +46,10 @@ def current_aliases(aliases: Iterable[KeyAlias], at: datetime, pre_expire: int) 
 def sort_by_generation(aliases: Iterable[KeyAlias]) -> list[KeyAlias]:
     return sorted(aliases, key=lambda a: a.generated_at)
 
+
+def by_tuple(aliases: Iterable[KeyAlias]) -> dict[KeyTuple, list[KeyAlias]]:
+    """The aliases of each tuple, oldest generation first (the newest is the last)."""
+    grouped: dict[KeyTuple, list[KeyAlias]] = {}
+    for alias in sort_by_generation(aliases):
+        grouped.setdefault(alias.key_tuple, []).append(alias)
+    return grouped

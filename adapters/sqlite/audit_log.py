@@ -23,17 +23,19 @@ class SqliteAuditLog:
         self.database = database
 
     def append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord]:
-        if not events:
-            return []
-        with SqliteUnitOfWork(self.database) as unit:
-            records = unit.audit.append_many(events, at)
-            unit.commit()
+        records = self._append(events, at, blocking=True)
+        assert records is not None  # a blocking append waits for the lock (or raises)
         return records
 
     def try_append_batch(self, events: Sequence[AuditEvent], at: datetime) -> list[AuditRecord] | None:
         """As append_batch, but None at once (nothing written) while another writer holds the store."""
+        return self._append(events, at, blocking=False)
+
+    def _append(self, events: Sequence[AuditEvent], at: datetime, blocking: bool) -> list[AuditRecord] | None:
+        if not events:
+            return []
         with SqliteUnitOfWork(self.database) as unit:
-            if not unit.try_begin_write():
+            if not unit.try_begin_write(blocking):
                 return None
             records = unit.audit.append_many(events, at)
             unit.commit()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.current_key import current_aliases, pre_expire_days, sort_by_generation
+from domain.current_key import by_tuple, current_aliases, pre_expire_days, sort_by_generation
 from domain.errors import KeyManagerError
 from domain.keys import ED25519_SIGN, ROOT, KeyAlias, KeyTuple
 
@@ -41,11 +41,8 @@ class RotateDueKeys:
         found = []
         with self.hierarchy.uow_factory() as uow:
             keys = uow.keys
-            by_tuple: dict[KeyTuple, list[KeyAlias]] = {}
-            for alias in keys.all_aliases():
-                by_tuple.setdefault(alias.key_tuple, []).append(alias)
-            for key_tuple, rows in by_tuple.items():
-                newest = sort_by_generation(rows)[-1]
+            for key_tuple, rows in by_tuple(keys.all_aliases()).items():
+                newest = rows[-1]
                 if newest.thumbprint is None or keys.policy(key_tuple.app_id) is None:
                     continue  # a secret key, or nothing says how long a successor would live
                 stored = keys.stored_key(newest.alias)

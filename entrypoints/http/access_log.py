@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from time import perf_counter
+from typing import Any
 from uuid import uuid4
 
 from flask import Flask, Response, has_request_context, request
@@ -54,58 +55,61 @@ def route_template() -> str:
     return UNMATCHED if rule is None else template_of(rule.rule)
 
 
+def environ_request_id(environ: dict[str, Any]) -> str | None:
+    """The id the access log gave the request of this WSGI environ, None before it did."""
+    state = environ.get(ENVIRON_KEY)
+    return None if state is None else state[1]
+
+
 def request_id() -> str:
     """The current request's id (set by the access log's ``before_request``), or ``-``."""
-    state = request.environ.get(ENVIRON_KEY)
-    return "-" if state is None else state[1]
+    return environ_request_id(request.environ) or "-"
 
 
 def current_request_id() -> str | None:
     """The id of the request being served on this thread, None outside a request (log records' request_id)."""
-    if not has_request_context():
-        return None
-    state = request.environ.get(ENVIRON_KEY)
-    return None if state is None else state[1]
+    return environ_request_id(request.environ) if has_request_context() else None
+
+
+def _method(method: str) -> str:
+    return method if method in METHODS else "<other>"
 
 
 def logged_method() -> str:
-    method = request.method
-    return method if method in METHODS else "<other>"
+    return _method(request.method)
+
+
+def _new_request_id(given: str | None) -> str:
+    return given if given is not None and _SAFE_ID.fullmatch(given) else uuid4().hex
+
+
+def _line(method: str, route: str, status: int, started: float, rid: str) -> None:
+    latency = round((perf_counter() - started) * 1000.0, 1)
+    log.info("%s %s %d %.1fms rid=%s", method, route, status, latency, rid,
+             extra={"method": method, "route": route, "status": status, "latency_ms": latency, "request_id": rid})
 
 
 def _start() -> None:
     environ = request.environ
-    given = environ.get(_ENVIRON_HEADER)
-    rid = given if given is not None and _SAFE_ID.fullmatch(given) else uuid4().hex
-    environ[ENVIRON_KEY] = (perf_counter(), rid)
+    environ[ENVIRON_KEY] = (perf_counter(), _new_request_id(environ.get(_ENVIRON_HEADER)))
 
 
 def _finish(response: Response) -> Response:
     environ = request.environ
     state = environ.get(ENVIRON_KEY)
     if state is None:  # our before_request did not run (cannot happen when installed first): still log
-        state = (perf_counter(), uuid4().hex)
-        environ[ENVIRON_KEY] = state
+        state = environ[ENVIRON_KEY] = (perf_counter(), uuid4().hex)
     started, rid = state
     response.headers[HEADER] = rid
-    rule = request.url_rule
-    method = request.method if request.method in METHODS else "<other>"
-    route = UNMATCHED if rule is None else template_of(rule.rule)
-    latency = round((perf_counter() - started) * 1000.0, 1)
-    log.info("%s %s %d %.1fms rid=%s", method, route, response.status_code, latency, rid,
-             extra={"method": method, "route": route, "status": response.status_code, "latency_ms": latency,
-                    "request_id": rid})
+    _line(logged_method(), route_template(), response.status_code, started, rid)
     return response
 
 
 def log_unrouted(method: str, given_id: str | None, status: int, started: float) -> str:
     """The access line of a request refused before it reached the application (the server's body
     checks: 400, 408, 413); returns its request id, for the response header."""
-    rid = given_id if given_id is not None and _SAFE_ID.fullmatch(given_id) else uuid4().hex
-    method = method if method in METHODS else "<other>"
-    latency = round((perf_counter() - started) * 1000.0, 1)
-    log.info("%s %s %d %.1fms rid=%s", method, UNREAD, status, latency, rid,
-             extra={"method": method, "route": UNREAD, "status": status, "latency_ms": latency, "request_id": rid})
+    rid = _new_request_id(given_id)
+    _line(_method(method), UNREAD, status, started, rid)
     return rid
 
 

@@ -14,10 +14,8 @@ concurrent requests share one commit (application/audit_writer.py). Under the br
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 from flask import Flask, Response, g, request
@@ -30,8 +28,8 @@ from domain.codec import hex_upper
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint_hex
 
-from .access_log import ENVIRON_KEY as ACCESS_KEY, HEADER as REQUEST_ID_HEADER, request_id
-from .envelope import failure, format_instant
+from .access_log import HEADER as REQUEST_ID_HEADER, environ_request_id, request_id
+from .envelope import echoed_id_version, error_body, failure
 from .metrics import AUDIT_FAILURES
 
 log = logging.getLogger("keymanager.audit")
@@ -117,13 +115,9 @@ def withheld_app(
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         # The access line (already written) shows the computed status; this ERROR line, with the
         # same request id, says the caller got 503 instead.
-        rid = (environ.get(ACCESS_KEY) or (None, "-"))[1]
+        rid = environ_request_id(environ) or "-"
         withheld(environ.get(AUDIT_ERROR_KEY) or RuntimeError("audit record not durable"), rid)
-        body = json.dumps({
-            "id": request_id, "version": version,
-            "responsetime": format_instant(datetime.now(timezone.utc)), "metadata": None, "response": None,
-            "errors": [{"errorCode": WITHHELD.code, "message": WITHHELD.message}],
-        }).encode("utf-8")
+        body = error_body([(WITHHELD.code, WITHHELD.message)], request_id, version)
         start_response("503 SERVICE UNAVAILABLE", [
             ("Content-Type", "application/json"), ("Retry-After", "1"), (REQUEST_ID_HEADER, rid),
         ])
@@ -205,13 +199,7 @@ class AuditHook:
         return response
 
     def _withheld_app(self, operation: str) -> Callable[..., Iterable[bytes]]:
-        body = g.get("body")
-        has_body = isinstance(body, dict) and bool(body)
-        return withheld_app(
-            body.get("id", "") if has_body else None,
-            body.get("version", "") if has_body else None,
-            lambda error, rid: self.failed(operation, error, rid),
-        )
+        return withheld_app(*echoed_id_version(), lambda error, rid: self.failed(operation, error, rid))
 
     def _withhold(self, operation: str, error: BaseException) -> Response:
         self.failed(operation, error, request_id())

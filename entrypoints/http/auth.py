@@ -271,7 +271,11 @@ class AuthState:
 def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
     policy = RolePolicy(settings.role_overrides)
     cors = bool(settings.cors_origins)
-    public_metrics = settings.metrics_public
+    # Who needs no token, decided once (the routes are registered by now): the probes marked @public,
+    # and the metrics unless KEYMANAGER_METRICS_PUBLIC=false.
+    public_endpoints = {name for name, view in app.view_functions.items() if is_public(view)}
+    if settings.metrics_public:
+        public_endpoints.add(METRICS_ENDPOINT)
     if settings.auth_mode == "dev":
         dev = Principal(subject=DEV_USER, username=DEV_USER, roles=policy.all_roles())
         authenticate: Callable[[Request], Principal] = lambda _request: dev
@@ -299,10 +303,8 @@ def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
 
     @app.before_request
     def _authenticate_and_authorise() -> None:
-        if request.endpoint is not None and is_public(app.view_functions.get(request.endpoint)):
-            return  # a probe (actuator): no token, no principal, nothing audited
-        if public_metrics and request.endpoint == METRICS_ENDPOINT:
-            return
+        if request.endpoint in public_endpoints:
+            return  # no token, no principal, nothing audited
         if cors and _is_preflight():
             return  # a browser's CORS preflight carries no token; Flask answers it itself, no handler runs
         principal = authenticate(request)

@@ -131,18 +131,31 @@ def success(response: dict[str, Any]) -> Response:
     )
 
 
+def echoed_id_version() -> tuple[Any, Any]:
+    """The id and version an error envelope echoes: the request's ("" when it has none), None without a body."""
+    if not (isinstance(g.get("body"), dict) and bool(g.get("body"))):
+        return None, None
+    return _echo("id", ""), _echo("version", "")
+
+
+def _error_payload(errors: list[tuple[str, str]], request_id: Any, version: Any) -> dict[str, Any]:
+    return {
+        "id": request_id,
+        "version": version,
+        "responsetime": format_instant(datetime.now(timezone.utc)),
+        "metadata": None,
+        "response": None,
+        "errors": [{"errorCode": code, "message": message} for code, message in errors],
+    }
+
+
+def error_body(errors: list[tuple[str, str]], request_id: Any = None, version: Any = None) -> bytes:
+    """The error envelope as bytes, for answers made outside a Flask response (the server's own
+    refusals, an answer withheld for want of its audit record)."""
+    return json.dumps(_error_payload(errors, request_id, version)).encode("utf-8")
+
+
 def failure(errors: list[tuple[str, str]], status: int) -> Response:
-    has_body = isinstance(g.get("body"), dict) and bool(g.get("body"))
     if errors:
         g.error_code = errors[0][0]  # the outcome the audit trail records (entrypoints/http/audit.py)
-    return _respond(
-        {
-            "id": _echo("id", "") if has_body else None,
-            "version": _echo("version", "") if has_body else None,
-            "responsetime": format_instant(datetime.now(timezone.utc)),
-            "metadata": None,
-            "response": None,
-            "errors": [{"errorCode": code, "message": message} for code, message in errors],
-        },
-        status,
-    )
+    return _respond(_error_payload(errors, *echoed_id_version()), status)

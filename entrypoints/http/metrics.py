@@ -28,9 +28,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from domain.current_key import pre_expire_days, sort_by_generation
+from domain.current_key import by_tuple, pre_expire_days
 
-from .access_log import ENVIRON_KEY, METHODS, UNMATCHED, template_of
+from .access_log import ENVIRON_KEY, logged_method, route_template
 from .blocking import blocking
 
 blueprint = Blueprint("metrics", __name__)
@@ -98,11 +98,8 @@ class KeyCollector(Collector):
         now = self.container.clock().now()
         with self.container.uow_factory()() as uow:
             aliases = uow.keys.all_aliases()
-            by_tuple: dict[Any, list[Any]] = {}
-            for alias in aliases:
-                by_tuple.setdefault(alias.key_tuple, []).append(alias)
-            for key_tuple, rows in sorted(by_tuple.items(), key=lambda item: (item[0].app_id, item[0].ref_id)):
-                newest = sort_by_generation(rows)[-1]  # the key in use, or the one whose successor is due
+            for key_tuple, rows in sorted(by_tuple(aliases).items(), key=lambda item: (item[0].app_id, item[0].ref_id)):
+                newest = rows[-1]  # the key in use, or the one whose successor is due
                 window = timedelta(days=pre_expire_days(key_tuple, uow.keys.policy))
                 labels = [key_tuple.app_id, key_tuple.ref_id]
                 expiry.add_metric(labels, (newest.expires_at - now).total_seconds())
@@ -114,12 +111,10 @@ class KeyCollector(Collector):
 def observe(response: Response) -> Response:
     """after_request: the request's latency by route template (never the concrete path)."""
     state = request.environ.get(ENVIRON_KEY)
-    if state is not None:
-        rule = request.url_rule
+    if state is not None:  # the labels are the access line's: bounded, never caller text
         status = response.status_code
-        method = request.method if request.method in METHODS else "<other>"  # caller text: bounded, never logged
-        HTTP.labels(method, UNMATCHED if rule is None else template_of(rule.rule), str(status),
-                    _outcome(status)).observe(time.perf_counter() - state[0])
+        HTTP.labels(logged_method(), route_template(), str(status), _outcome(status)).observe(
+            time.perf_counter() - state[0])
     current_app.extensions["keymanager.metrics"].maybe_sync()
     return response
 

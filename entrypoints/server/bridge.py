@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
-import logging
 import sys
 import threading
-from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
 from typing import Any, Callable, Iterable
@@ -40,9 +37,7 @@ from domain.errors import Errors
 
 from ..http.access_log import log_unrouted
 from ..http.audit import AUDIT_ERROR_KEY, DEFER_KEY
-from ..http.envelope import format_instant
-
-log = logging.getLogger("keymanager.server")
+from ..http.envelope import error_body
 
 JSON_HEADERS = [("content-type", "application/json")]
 BAD_REQUEST = Errors.INVALID_REQUEST.value.code
@@ -116,7 +111,7 @@ class WsgiBridge:
             # The body was not (fully) read: the connection cannot be reused.
             proto.response_bytes(
                 refused.status, [*JSON_HEADERS, ("connection", "close"), ("x-request-id", rid)],
-                _error_envelope(BAD_REQUEST, refused.message),
+                error_body([(BAD_REQUEST, refused.message)])  # the application never saw it: nothing to echo,
             )
             return
         environ = self._environ(scope, body)
@@ -233,14 +228,6 @@ class WsgiBridge:
                 environ[AUDIT_ERROR_KEY] = error  # the failure app logs and counts it
                 return _call(failure, environ)
         return computed
-
-
-def _error_envelope(code: str, message: str) -> bytes:
-    """The MOSIP error envelope for a request the application never saw (no id/version to echo)."""
-    return json.dumps({
-        "id": None, "version": None, "responsetime": format_instant(datetime.now(timezone.utc)),
-        "metadata": None, "response": None, "errors": [{"errorCode": code, "message": message}],
-    }).encode("utf-8")
 
 
 def _settle(future: asyncio.Future, error: BaseException | None) -> None:

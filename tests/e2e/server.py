@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+
+from bench.server_process import stop_server
 
 requests = pytest.importorskip("requests")
 
@@ -102,19 +103,7 @@ class Server:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            # the server started its own session: kill the group it leads (its workers), then it.
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process, STOP_TIMEOUT)
 
     # -- API -------------------------------------------------------------------------------------
 
