@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..containers import Container, build_container
 from ..settings import Settings
-from . import actuator, cryptomanager, keymanager, metrics, partner, signature, token_id, zk
+from . import actuator, cryptomanager, keymanager, metrics, partner, signature, swagger_ui, token_id, zk
 from .access_log import install_access_log
 from .audit import install_audit
 from .auth import install_auth
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.register_blueprint(token_id.blueprint, url_prefix=API_PREFIX)
     app.register_blueprint(actuator.blueprint, url_prefix=API_PREFIX)  # health probes: public, not audited
     app.register_blueprint(metrics.blueprint, url_prefix=API_PREFIX)
+    app.register_blueprint(swagger_ui.blueprint, url_prefix=API_PREFIX)  # API document's browser view: public
     logging.getLogger("keymanager").setLevel(logging.INFO)
     install_access_log(app)  # first: its before_request runs first and its after_request last (final status)
     metrics.install_metrics(app)  # its after_request runs after the audit hook's: the final status
