@@ -30,6 +30,7 @@ test: $(STAMP)
 	bash tests/support/ensure_postgres.sh
 	bash tests/support/ensure_softhsm.sh
 	bash tests/support/ensure_wrk.sh
+	bash tests/support/ensure_chromium.sh
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

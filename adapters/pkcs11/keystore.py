@@ -72,6 +72,16 @@ _SESSION_ERRORS: tuple[type[Exception], ...] = (
     p11.ObjectHandleInvalid,
     p11.KeyHandleInvalid,
 )
+#: What a slot's C_GetTokenInfo answers when there is no usable token in it (an empty slot, a
+#: token pulled out, or SoftHSM2's token whose directory is gone).
+_ABSENT_TOKEN_ERRORS: tuple[type[Exception], ...] = (
+    p11.TokenNotPresent,
+    p11.TokenNotRecognised,
+    p11.DeviceRemoved,
+    p11.DeviceError,
+    p11.GeneralError,
+    p11.SlotIDInvalid,
+)
 TOKEN_LOOKUP_ATTEMPTS = 4
 _OAEP_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, None)
 _PSS_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, 32)
@@ -161,6 +171,9 @@ class Pkcs11Keystore:
                 self._lib = _open_library(self._module)
                 self._token = self._find_token()
             except (p11.PKCS11Error, RuntimeError, OSError) as error:
+                # Nothing half-set: the next call looks the token up again (a token that went away
+                # keeps no stale slot here, which the library may have dropped by now).
+                self._lib = self._token = None
                 log.error("PKCS#11 token '%s' cannot be opened: %s", self._token_label, type(error).__name__)
                 raise KeystoreUnavailableError() from None
             self._pid = os.getpid()
@@ -173,13 +186,32 @@ class Pkcs11Keystore:
         miss is retried a few times, re-reading the slot list, before it counts."""
         for attempt in range(TOKEN_LOOKUP_ATTEMPTS):
             try:
-                return self._lib.get_token(token_label=self._token_label)
+                return self._token_by_label()
             except p11.NoSuchToken:
                 if attempt == TOKEN_LOOKUP_ATTEMPTS - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))
                 self._lib.reinitialize()
         raise AssertionError("unreachable")
+
+    def _token_by_label(self) -> Any:
+        """The token labelled ours, reading each slot's token anew (C_GetTokenInfo). A slot whose
+        token does not answer is passed over: SoftHSM2 answers CKR_GENERAL_ERROR for a token whose
+        directory went away until the library is initialised again, and python-pkcs11's
+        ``get_token`` would fail on such a slot even when ours is in another one."""
+        found = []
+        for slot in self._lib.get_slots():
+            try:
+                token = slot.get_token()
+            except _ABSENT_TOKEN_ERRORS:
+                continue
+            if token.label == self._token_label:
+                found.append(token)
+        if not found:
+            raise p11.NoSuchToken()
+        if len(found) > 1:
+            raise p11.MultipleTokensReturned()
+        return found[0]
 
     def _login(self) -> None:
         """Log this process in (caller holds the lock) on a session kept open for that alone.
@@ -278,7 +310,7 @@ class Pkcs11Keystore:
                 try:
                     if self._lib is not None:
                         self._lib.reinitialize()
-                    self._token = self._lib.get_token(token_label=self._token_label) if self._lib else None
+                    self._token = self._token_by_label() if self._lib else None
                 except Exception:
                     self._lib = None
                 self._generation += 1
@@ -476,8 +508,25 @@ class Pkcs11Keystore:
         return self._call(list_ids)
 
     def health(self) -> KeystoreHealth:
+        """The token is still in its slot, gives randomness, and this process is logged in.
+
+        The slot's token is described anew (C_GetTokenInfo) on every check, never taken from the
+        description cached at start: a session that stays open can still answer C_GenerateRandom
+        after the token went away (SoftHSM2 2.6 keeps a loaded token in memory: once its directory
+        is gone it answers C_GetTokenInfo with CKR_GENERAL_ERROR, and keeps doing so after the
+        directory is back, until C_Finalize/C_Initialize; an HSM answers CKR_TOKEN_NOT_PRESENT or
+        CKR_DEVICE_REMOVED). Those errors make ``_call`` re-initialise the library and look the
+        token up by label again: DOWN while it is missing, UP once it is back. Only the probe calls
+        this; the request path does not pay for it."""
+        def check(session: Any) -> None:
+            found = self._token.slot.get_token()
+            if found.label != self._token_label or found.serial != self._token.serial:
+                raise p11.TokenNotPresent()  # another token in the slot: look ours up by label again
+            session.generate_random(64)
+            self._require_login(session)
+
         try:
-            self._call(lambda s: (s.generate_random(64), self._require_login(s)))
+            self._call(check)
         except (KeystoreError, KeystoreUnavailableError) as error:
             return KeystoreHealth(False, f"PKCS#11 token '{self._token_label}': {type(error).__name__}")
         return KeystoreHealth(True, f"PKCS#11 token '{self._token_label}' answers")

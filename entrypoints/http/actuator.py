@@ -8,9 +8,9 @@
 
 ``/actuator/health`` also names the ZK public keys (``zkPublicKeys``) zkEncrypt is missing: information, always UP.
 
-Unauthenticated, like actuator behind a cluster network (``@public``); never audited. Each check runs in a small
+Unauthenticated, like actuator behind a cluster network (role ``PUBLIC``); never audited. Each check runs in a small
 pool with a deadline (``CHECK_TIMEOUT_SECONDS``): a slow database or HSM makes the probe say DOWN in time, it does
-not hang it. The views are ``@blocking``, so the server runs them off its event loop. Details never carry
+not hang it. The views are declared ``blocking``, so the server runs them off its event loop. Details never carry
 exception texts, paths or key material: only a component's state and a fixed phrase.
 """
 from __future__ import annotations
@@ -20,14 +20,14 @@ from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from importlib import metadata
 from typing import Any, Callable
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Response, current_app, jsonify
 
 from domain.keys import ROOT, KeyTuple
 
-from .blocking import blocking
-from .public import public
+from .routes import PUBLIC, Controller
 
-blueprint = Blueprint("actuator", __name__)
+api = Controller("actuator", tag="actuator")
+blueprint = api.blueprint
 log = logging.getLogger("keymanager.health")
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -103,28 +103,31 @@ def _answer(components: dict[str, dict[str, Any]]) -> Response:
     return response
 
 
-@blueprint.get("/actuator/health")
-@public
-@blocking
+_COMPONENT = {"type": "object", "required": ["status"], "properties": {
+    "status": {"type": "string", "enum": [UP, DOWN]}, "details": {"type": "object"}}}
+_HEALTH = {"application/json": {"type": "object", "required": ["status"], "properties": {
+    "status": {"type": "string", "enum": [UP, DOWN]},
+    "components": {"type": "object", "additionalProperties": _COMPONENT}}}}
+
+
+@api.get("/actuator/health", summary="UP (200) when the store and the keystore answer, else DOWN (503)",
+         role=PUBLIC, raw=_HEALTH, blocking=True)
 def health() -> Response:
     return _answer({"db": _store(), "keystore": _keystore(), "zkPublicKeys": _zk_public_keys()})
 
 
-@blueprint.get("/actuator/health/liveness")
-@public
+@api.get("/actuator/health/liveness", summary="The process serves", role=PUBLIC, raw=_HEALTH)
 def liveness() -> Response:
     return _answer({"livenessState": {"status": UP}})
 
 
-@blueprint.get("/actuator/health/readiness")
-@public
-@blocking
+@api.get("/actuator/health/readiness", summary="Store and keystore answer and the key ceremony is done",
+         role=PUBLIC, raw=_HEALTH, blocking=True)
 def readiness() -> Response:
     return _answer({"db": _store(), "keystore": _keystore(), "keyCeremony": _ceremony()})
 
 
-@blueprint.get("/actuator/info")
-@public
+@api.get("/actuator/info", summary="Name and version", role=PUBLIC, raw={"application/json": {"type": "object"}})
 def info() -> Response:
     try:
         version = metadata.version("keymanager")

@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..containers import Container, build_container
 from ..settings import Settings
-from . import actuator, cryptomanager, keymanager, metrics, partner, signature, swagger_ui, token_id, zk
+from . import actuator, cryptomanager, keymanager, metrics, openapi, partner, routes, signature, swagger_ui, token_id, zk
 from .access_log import install_access_log
 from .audit import install_audit
 from .auth import install_auth
@@ -16,6 +16,10 @@ from .url_text import install_url_check
 from .errors import register_error_handlers
 
 API_PREFIX = "/v1/keymanager"
+CONTROLLERS = (
+    keymanager.api, cryptomanager.api, signature.api, partner.api, zk.api, token_id.api,
+    actuator.api, metrics.api, openapi.api, swagger_ui.api,
+)
 
 
 class KeymanagerFlask(Flask):
@@ -40,26 +44,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["JSON_SORT_KEYS"] = False
     app.config["KEYMANAGER_STORE"], app.config["KEYMANAGER_KEYSTORE"] = settings.store, settings.keystore
+    app.config["KEYMANAGER_API_PREFIX"] = API_PREFIX
     # No 308 redirect with an HTML body for "//" in a path (Werkzeug's default): such a path is
     # unknown, answered with the MOSIP envelope like any other. Set before the rules are bound.
     app.url_map.merge_slashes = False
     app.extensions["container"] = container
     app.container = container  # type: ignore[attr-defined]
-    container.wire(modules=[keymanager, cryptomanager, signature, partner, zk, token_id])
-    app.register_blueprint(keymanager.blueprint, url_prefix=API_PREFIX)
-    app.register_blueprint(cryptomanager.blueprint, url_prefix=API_PREFIX)
-    app.register_blueprint(signature.blueprint, url_prefix=API_PREFIX)
-    app.register_blueprint(partner.blueprint, url_prefix=API_PREFIX)
-    app.register_blueprint(zk.blueprint, url_prefix=API_PREFIX)
-    app.register_blueprint(token_id.blueprint, url_prefix=API_PREFIX)
-    app.register_blueprint(actuator.blueprint, url_prefix=API_PREFIX)  # health probes: public, not audited
-    app.register_blueprint(metrics.blueprint, url_prefix=API_PREFIX)
-    app.register_blueprint(swagger_ui.blueprint, url_prefix=API_PREFIX)  # API document's browser view: public
+    # Every endpoint is declared once, on its controller (routes.py); auth, audit, the server's
+    # blocking paths and the OpenAPI document read those declarations.
+    routes.install(app, CONTROLLERS, API_PREFIX)
     logging.getLogger("keymanager").setLevel(logging.INFO)
     install_access_log(app)  # first: its before_request runs first and its after_request last (final status)
     metrics.install_metrics(app)  # its after_request runs after the audit hook's: the final status
     install_url_check(app)  # a URL that is not UTF-8 is refused before anything else looks at it
-    install_auth(app, settings, API_PREFIX)  # before any route runs: every request is authenticated
+    install_auth(app, settings)  # before any route runs: every request is authenticated
     register_error_handlers(app)
     if settings.cors_origins:  # the reference's @CrossOrigin, only when configured
         from flask_cors import CORS

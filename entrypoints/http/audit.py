@@ -1,8 +1,8 @@
 """The audit hook: one hash-chained record per audited request, fail closed (ADR 0014).
 
-Records are made after the response is built (``after_request``), for the key lifecycle
-routes (generate, revoke, upload) and the cryptographic ones (encrypt, decrypt, sign, verify),
-successful or not: who (the principal), which operation, application and reference ids, the
+Records are made after the response is built (``after_request``), for the endpoints declared
+with an ``audit`` operation (routes.py): the key lifecycle (generate, revoke, upload) and the
+cryptographic ones (encrypt, decrypt, sign, verify), successful or not: who (the principal), which operation, application and reference ids, the
 key's certificate thumbprint where the handler knows it (``note_key``), and the outcome
 ("success" or the error code). Never the request's data, the response, keys or tokens.
 Keys that a request creates are recorded by KeyHierarchy in the key's own transaction.
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from flask import Flask, Response, g, request
 
@@ -31,43 +31,9 @@ from domain.identifiers import thumbprint_hex
 from .access_log import HEADER as REQUEST_ID_HEADER, environ_request_id, request_id
 from .envelope import echoed_id_version, error_body, failure
 from .metrics import AUDIT_FAILURES
+from .routes import endpoints_of
 
 log = logging.getLogger("keymanager.audit")
-
-#: Flask endpoint -> the operation name recorded (the reference's path, without variables).
-AUDITED: dict[str, str] = {
-    # key lifecycle
-    "keymanager.generate_master_key": "generateMasterKey",
-    "keymanager.generate_ec_sign_key": "generateECSignKey",
-    "keymanager.revoke_key": "revokeKey",
-    "keymanager.upload_certificate": "uploadCertificate",
-    "keymanager.upload_other_domain_certificate": "uploadOtherDomainCertificate",
-    # cryptographic operations
-    "cryptomanager.encrypt": "encrypt",
-    "cryptomanager.decrypt": "decrypt",
-    "signature.jwt_sign": "jwtSign",
-    "signature.jwt_sign_v2": "jwtSign/v2",
-    "signature.jws_sign": "jwsSign",
-    "signature.jws_sign_v2": "jwsSign/v2",
-    "signature.sign_v2": "signV2",
-    "signature.sign_raw_data": "signRawData",
-    "signature.legacy_sign": "sign",
-    "signature.jwt_verify": "jwtVerify",
-    "signature.jwt_verify_v2": "jwtVerify/v2",
-    "signature.legacy_validate": "validate",
-    "partner.upload_ca_certificate": "uploadCACertificate",
-    "partner.upload_partner_certificate": "uploadPartnerCertificate",
-    "partner.verify_certificate_trust": "verifyCertificateTrust",
-    "keymanager.generate_symmetric_key": "generateSymmetricKey",
-    "cryptomanager.encrypt_with_pin": "encryptWithPin",
-    "cryptomanager.decrypt_with_pin": "decryptWithPin",
-    "cryptomanager.jwt_encrypt": "jwtEncrypt",
-    "cryptomanager.jwt_decrypt": "jwtDecrypt",
-    "zk.zk_encrypt": "zkEncrypt",
-    "zk.zk_decrypt": "zkDecrypt",
-    "zk.zk_reencrypt_random_key": "zkReEncryptRandomKey",
-}
-
 
 def note_key(*, alias: str | None = None, thumbprint_hex: str | None = None) -> None:
     """Called by a handler: the key this request used (recorded whatever the outcome)."""
@@ -127,14 +93,17 @@ def withheld_app(
 
 
 class AuditHook:
-    def __init__(self, writer: Callable[[], AuditWriter], timeout_seconds: float) -> None:
+    def __init__(
+        self, writer: Callable[[], AuditWriter], timeout_seconds: float, operations: Mapping[str, str]
+    ) -> None:
         self._writer = writer
+        self.operations = operations  # Flask endpoint -> the operation recorded
         self.timeout = timeout_seconds
         self.failures = 0
         self._lock = threading.Lock()
 
     def event_for_request(self, response: Response) -> AuditEvent | None:
-        operation = AUDITED.get(request.endpoint or "")
+        operation = self.operations.get(request.endpoint or "")
         principal = g.get("principal")
         if operation is None or principal is None:
             # Not an audited route, or unauthenticated (a 401 is the auth log's business:
@@ -175,7 +144,7 @@ class AuditHook:
             used_key.reset(tokens[1])
 
     def record(self, response: Response) -> Response:
-        operation = AUDITED.get(request.endpoint or "")
+        operation = self.operations.get(request.endpoint or "")
         if operation is None:
             return response
         try:
@@ -218,7 +187,9 @@ class AuditHook:
 
 
 def install_audit(app: Flask, writer: Callable[[], AuditWriter], timeout_seconds: float) -> AuditHook:
-    hook = AuditHook(writer, timeout_seconds)
+    """Call after the routes are installed: the audited endpoints are those declared with an operation."""
+    operations = {name: endpoint.audit for name, endpoint in endpoints_of(app).items() if endpoint.audit}
+    hook = AuditHook(writer, timeout_seconds, operations)
     app.before_request(hook.start)
     app.after_request(hook.record)
     app.teardown_request(hook.finish)

@@ -24,8 +24,8 @@ from joserfc.jwk import JWKRegistry
 
 from ..settings import Settings
 from .metrics import ENDPOINT as METRICS_ENDPOINT
-from .public import is_public
 from .roles import RolePolicy
+from .routes import AUTHENTICATED, PUBLIC, Endpoint, endpoints_of
 
 log = logging.getLogger("keymanager.auth")
 
@@ -268,12 +268,16 @@ class AuthState:
     verifier: TokenVerifier | None
 
 
-def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
+def install_auth(app: Flask, settings: Settings) -> AuthState:
+    """Authentication and authorisation of every request, from the endpoints' declarations (routes.py).
+
+    Call after the routes are installed."""
     policy = RolePolicy(settings.role_overrides)
     cors = bool(settings.cors_origins)
-    # Who needs no token, decided once (the routes are registered by now): the probes marked @public,
-    # and the metrics unless KEYMANAGER_METRICS_PUBLIC=false.
-    public_endpoints = {name for name, view in app.view_functions.items() if is_public(view)}
+    endpoints = endpoints_of(app)
+    # Who needs no token, decided once: the endpoints declared PUBLIC (probes, the API document), and
+    # the metrics unless KEYMANAGER_METRICS_PUBLIC=false.
+    public_endpoints = {name for name, endpoint in endpoints.items() if endpoint.role == PUBLIC}
     if settings.metrics_public:
         public_endpoints.add(METRICS_ENDPOINT)
     if settings.auth_mode == "dev":
@@ -309,7 +313,7 @@ def install_auth(app: Flask, settings: Settings, prefix: str) -> AuthState:
             return  # a browser's CORS preflight carries no token; Flask answers it itself, no handler runs
         principal = authenticate(request)
         g.principal = principal
-        _authorise(principal, policy, prefix)
+        _authorise(principal, policy, endpoints)
 
     state = AuthState(settings.auth_mode, policy, verifier)
     app.extensions["keymanager.auth"] = state
@@ -324,20 +328,24 @@ def _is_preflight() -> bool:
     )
 
 
-def _authorise(principal: Principal, policy: RolePolicy, prefix: str) -> None:
+def _authorise(principal: Principal, policy: RolePolicy, endpoints: dict[str, Endpoint]) -> None:
     rule = request.url_rule
     if rule is None:  # no such path or method: routing answers 404/405, nothing runs
         return
     if request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
         return  # Flask's own answer: an Allow header, no handler runs
-    method = "GET" if request.method == "HEAD" else request.method
-    path = rule.rule[len(prefix):] if rule.rule.startswith(prefix) else rule.rule
+    endpoint = endpoints.get(request.endpoint or "")
     try:
-        allowed = policy.allowed_roles(method, path)
+        if endpoint is None:
+            raise KeyError(request.endpoint)
+        if endpoint.role == AUTHENTICATED:
+            return
+        allowed = policy.allowed_roles(endpoint.role)
     except KeyError:
-        # A route missing from the role table is refused, not opened (tests keep the table complete).
-        log.error("no role entry for %s %s: refused", method, path)
+        # A view that was not declared through routes.Controller is refused, not opened.
+        log.error("no declared role for %s %s: refused", request.method, rule.rule)
         raise AccessDenied() from None
-    if allowed is not None and not principal.roles & allowed:
-        log.info("refused %s %s to %s: no allowed role", method, path, principal.username or principal.subject)
+    if not principal.roles & allowed:
+        log.info("refused %s %s to %s: no allowed role", request.method, rule.rule,
+                 principal.username or principal.subject)
         raise AccessDenied()

@@ -1,57 +1,41 @@
 """KeymanagerController: key generation, certificates, revocation, other-domain uploads."""
 from __future__ import annotations
 
-from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response, request
+from dataclasses import replace
+from typing import Any
 
+from flask import Response
+
+from application.use_cases.generate_csr import GenerateCsr, GenerateCsrCommand
+from application.use_cases.generate_ec_sign_key import GenerateEcSignKey, GenerateEcSignKeyCommand
 from application.use_cases.generate_master_key import GenerateMasterKey, GenerateMasterKeyCommand
+from application.use_cases.generate_symmetric_key import GenerateSymmetricKey, GenerateSymmetricKeyCommand
 from application.use_cases.get_all_certificates import GetAllCertificates, GetAllCertificatesCommand
 from application.use_cases.get_certificate import CertificateResult, GetCertificate, GetCertificateCommand
+from application.use_cases.get_certificate_chain import GetCertificateChain, GetCertificateChainCommand
 from application.use_cases.revoke_key import RevokeKey, RevokeKeyCommand
+from application.use_cases.upload_certificate import UploadCertificate, UploadCertificateCommand
 from application.use_cases.upload_other_domain_certificate import (
     UploadOtherDomainCertificate,
     UploadOtherDomainCertificateCommand,
 )
-from application.use_cases.generate_csr import GenerateCsr, GenerateCsrCommand
-from application.use_cases.generate_ec_sign_key import GenerateEcSignKey, GenerateEcSignKeyCommand
-from application.use_cases.get_certificate_chain import GetCertificateChain, GetCertificateChainCommand
-from application.use_cases.upload_certificate import UploadCertificate, UploadCertificateCommand
-from application.use_cases.generate_symmetric_key import GenerateSymmetricKey, GenerateSymmetricKeyCommand
-from application.x509 import Subject
-from domain.errors import ValidationError
 
-from ..containers import Container
+from . import responses
 from .audit import note_key, pem_thumbprint
-from .envelope import format_instant, format_local, request_body, success
+from .envelope import format_instant, format_local, success
+from .routes import Controller
 from .schemas import (
     CsrGenerateRequest,
+    EcSignKeyGenerateRequest,
     KeyPairGenerateRequest,
+    KeyQuery,
     RevokeKeyRequest,
     SymmetricKeyRequest,
     UploadCertificateRequest,
-    load_request,
 )
 
-blueprint = Blueprint("keymanager", __name__)
-
-
-def _query(name: str, required: bool) -> str:
-    value = request.args.get(name)
-    if value is None and required:
-        raise ValidationError([f"Required request parameter '{name}' for method parameter type String is not present"])
-    return value or ""
-
-
-def _subject(dto: dict) -> Subject:
-    """Subject fields of a request; blank ones fall back to the configured defaults later."""
-    return Subject(
-        common_name=(dto["commonName"] or "").strip(),
-        organizational_unit=(dto["organizationUnit"] or "").strip(),
-        organization=(dto["organization"] or "").strip(),
-        location=(dto["location"] or "").strip(),
-        state=(dto["state"] or "").strip(),
-        country=(dto["country"] or "").strip(),
-    )
+api = Controller("keymanager", tag="keymanager-controller")
+blueprint = api.blueprint
 
 
 def _certificate_response(result: CertificateResult) -> Response:
@@ -67,37 +51,34 @@ def _certificate_response(result: CertificateResult) -> Response:
     )
 
 
-@blueprint.post("/generateMasterKey/<object_type>")
-@inject
-def generate_master_key(
-    object_type: str, use_case: GenerateMasterKey = Provide[Container.generate_master_key]
-) -> Response:
-    dto = load_request(KeyPairGenerateRequest, request_body())
-    subject = _subject(dto)
-    result = use_case.execute(
-        GenerateMasterKeyCommand(
-            app_id=dto["applicationId"],
-            ref_id=(dto["referenceId"] or "").strip(),
-            object_type=object_type,
-            force=bool(dto["force"]),
-            subject=subject,
-        )
-    )
-    return _certificate_response(result)
+def _status(result: Any) -> Response:
+    return success({"status": result.status, "timestamp": format_local(result.timestamp)})
 
 
-@blueprint.get("/getCertificate")
-@inject
-def get_certificate(use_case: GetCertificate = Provide[Container.get_certificate]) -> Response:
-    command = GetCertificateCommand(_query("applicationId", True), _query("referenceId", False).strip())
-    return _certificate_response(use_case.execute(command))
+def _key_tuple(query: dict[str, str]) -> tuple[str, str]:
+    return query["applicationId"], query["referenceId"].strip()
 
 
-@blueprint.get("/getAllCertificates")
-@inject
-def get_all_certificates(use_case: GetAllCertificates = Provide[Container.get_all_certificates]) -> Response:
-    command = GetAllCertificatesCommand(_query("applicationId", True), _query("referenceId", False).strip())
-    result = use_case.execute(command)
+@api.post("/generateMasterKey/<objectType>", summary="Generate the key of (applicationId, referenceId) in the keystore "
+          "(ROOT, a module key or a reference key); objectType CERTIFICATE or CSR",
+          role="postgeneratemasterkeyobjecttype", audit="generateMasterKey", request=KeyPairGenerateRequest,
+          response=responses.CertificateResponse, use_case="generate_master_key")
+def generate_master_key(objectType: str, dto: GenerateMasterKeyCommand, use_case: GenerateMasterKey) -> Response:
+    return _certificate_response(use_case.execute(replace(dto, object_type=objectType)))
+
+
+@api.get("/getCertificate", summary="The current certificate of (applicationId, referenceId); a base key is made "
+         "on first use", role="getgetcertificate", query=KeyQuery, response=responses.CertificateResponse,
+         use_case="get_certificate")
+def get_certificate(query: dict[str, str], use_case: GetCertificate) -> Response:
+    return _certificate_response(use_case.execute(GetCertificateCommand(*_key_tuple(query))))
+
+
+@api.get("/getAllCertificates", summary="Every certificate of (applicationId, referenceId), current and past",
+         role="getgetcertificate", query=KeyQuery, response=responses.AllCertificatesResponse,
+         use_case="get_all_certificates")
+def get_all_certificates(query: dict[str, str], use_case: GetAllCertificates) -> Response:
+    result = use_case.execute(GetAllCertificatesCommand(*_key_tuple(query)))
     return success(
         {
             "allCertificates": [
@@ -113,81 +94,58 @@ def get_all_certificates(use_case: GetAllCertificates = Provide[Container.get_al
     )
 
 
-@blueprint.put("/revokeKey")
-@inject
-def revoke_key(use_case: RevokeKey = Provide[Container.revoke_key]) -> Response:
-    dto = load_request(RevokeKeyRequest, request_body())
-    result = use_case.execute(
-        RevokeKeyCommand(dto["applicationId"], dto["referenceId"] or "", bool(dto["disableAutoGen"]))
-    )
-    return success({"status": result.status, "timestamp": format_local(result.timestamp)})
+@api.put("/revokeKey", summary="Revoke the current key of (applicationId, referenceId)", role="putrevokekey",
+         audit="revokeKey", request=RevokeKeyRequest, response=responses.StatusResponse, use_case="revoke_key")
+def revoke_key(dto: RevokeKeyCommand, use_case: RevokeKey) -> Response:
+    return _status(use_case.execute(dto))
 
 
-@blueprint.post("/uploadOtherDomainCertificate")
-@inject
-def upload_other_domain_certificate(
-    use_case: UploadOtherDomainCertificate = Provide[Container.upload_other_domain_certificate],
-) -> Response:
-    dto = load_request(UploadCertificateRequest, request_body())
+@api.post("/uploadOtherDomainCertificate", summary="Store another domain's certificate (e.g. IDA's) for "
+          "(applicationId, referenceId)", role="postuploadotherdomaincertificate",
+          audit="uploadOtherDomainCertificate", request=UploadCertificateRequest, response=responses.StatusResponse,
+          use_case="upload_other_domain_certificate")
+def upload_other_domain_certificate(dto: dict[str, Any], use_case: UploadOtherDomainCertificate) -> Response:
     note_key(thumbprint_hex=pem_thumbprint(dto["certificateData"]))  # a public certificate: its hash is no secret
-    result = use_case.execute(
+    return _status(use_case.execute(
         UploadOtherDomainCertificateCommand(dto["applicationId"], dto["referenceId"] or "", dto["certificateData"])
-    )
-    return success({"status": result.status, "timestamp": format_local(result.timestamp)})
+    ))
 
 
-@blueprint.post("/generateECSignKey/<object_type>")
-@inject
-def generate_ec_sign_key(
-    object_type: str, use_case: GenerateEcSignKey = Provide[Container.generate_ec_sign_key]
-) -> Response:
-    dto = load_request(KeyPairGenerateRequest, request_body())
-    result = use_case.execute(
-        GenerateEcSignKeyCommand(
-            app_id=dto["applicationId"],
-            ref_id=(dto["referenceId"] or "").strip(),
-            object_type=object_type,
-            force=bool(dto["force"]),
-            subject=_subject(dto),
-        )
-    )
-    return _certificate_response(result)
+@api.post("/generateECSignKey/<objectType>", summary="Generate an EC (P-256, secp256k1) or Ed25519 signing key for "
+          "(applicationId, referenceId)", role="getgetcertificate",  # the reference's key: see roles.py
+          audit="generateECSignKey", request=EcSignKeyGenerateRequest, response=responses.CertificateResponse,
+          use_case="generate_ec_sign_key")
+def generate_ec_sign_key(objectType: str, dto: GenerateEcSignKeyCommand, use_case: GenerateEcSignKey) -> Response:
+    return _certificate_response(use_case.execute(replace(dto, object_type=objectType)))
 
 
-@blueprint.post("/generateCSR")
-@inject
-def generate_csr(use_case: GenerateCsr = Provide[Container.generate_csr]) -> Response:
-    dto = load_request(CsrGenerateRequest, request_body())
-    result = use_case.execute(
-        GenerateCsrCommand(dto["applicationId"], (dto["referenceId"] or "").strip(), _subject(dto))
-    )
-    return _certificate_response(result)
+@api.post("/generateCSR", summary="A certificate signing request for the key of (applicationId, referenceId)",
+          role="postgeneratecsr", request=CsrGenerateRequest, response=responses.CertificateResponse,
+          use_case="generate_csr")
+def generate_csr(dto: GenerateCsrCommand, use_case: GenerateCsr) -> Response:
+    return _certificate_response(use_case.execute(dto))
 
 
-@blueprint.post("/uploadCertificate")
-@inject
-def upload_certificate(use_case: UploadCertificate = Provide[Container.upload_certificate]) -> Response:
-    dto = load_request(UploadCertificateRequest, request_body())
+@api.post("/uploadCertificate", summary="Replace the certificate of a keystore key with one a CA signed",
+          role="postuploadcertificate", audit="uploadCertificate", request=UploadCertificateRequest,
+          response=responses.StatusResponse, use_case="upload_certificate")
+def upload_certificate(dto: dict[str, Any], use_case: UploadCertificate) -> Response:
     note_key(thumbprint_hex=pem_thumbprint(dto["certificateData"]))  # a public certificate: its hash is no secret
-    result = use_case.execute(
+    return _status(use_case.execute(
         UploadCertificateCommand(dto["applicationId"], dto["referenceId"] or "", dto["certificateData"])
-    )
-    return success({"status": result.status, "timestamp": format_local(result.timestamp)})
+    ))
 
 
-@blueprint.get("/getCertificateChain")
-@inject
-def get_certificate_chain(use_case: GetCertificateChain = Provide[Container.get_certificate_chain]) -> Response:
-    command = GetCertificateChainCommand(_query("applicationId", True), _query("referenceId", False).strip())
-    result = use_case.execute(command)
+@api.get("/getCertificateChain", summary="The certificate of (applicationId, referenceId) and its issuers, PEM",
+         role="getcertificatechain", query=KeyQuery, response=responses.CertificateChainResponse,
+         use_case="get_certificate_chain")
+def get_certificate_chain(query: dict[str, str], use_case: GetCertificateChain) -> Response:
+    result = use_case.execute(GetCertificateChainCommand(*_key_tuple(query)))
     return success({"certificatesTrustPath": result.certificates_trust_path, "timestamp": format_local(result.timestamp)})
 
 
-@blueprint.post("/generateSymmetricKey")
-@inject
-def generate_symmetric_key(use_case: GenerateSymmetricKey = Provide[Container.generate_symmetric_key]) -> Response:
-    dto = load_request(SymmetricKeyRequest, request_body())
-    result = use_case.execute(
-        GenerateSymmetricKeyCommand(dto["applicationId"], dto["referenceId"], force=bool(dto["force"]))
-    )
-    return success({"status": result.status, "timestamp": format_local(result.timestamp)})
+@api.post("/generateSymmetricKey", summary="Generate an AES-256 key for (applicationId, referenceId) in the keystore",
+          role="postgeneratesymmetrickey", audit="generateSymmetricKey", request=SymmetricKeyRequest,
+          response=responses.StatusResponse, use_case="generate_symmetric_key")
+def generate_symmetric_key(dto: GenerateSymmetricKeyCommand, use_case: GenerateSymmetricKey) -> Response:
+    return _status(use_case.execute(dto))

@@ -20,7 +20,7 @@ import time
 from datetime import timedelta
 from typing import Any, Iterator
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Flask, Response, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics,
     generate_latest, multiprocess,
@@ -31,9 +31,10 @@ from prometheus_client.registry import Collector
 from domain.current_key import by_tuple, pre_expire_days
 
 from .access_log import ENVIRON_KEY, logged_method, route_template
-from .blocking import blocking
+from .routes import Controller
 
-blueprint = Blueprint("metrics", __name__)
+api = Controller("metrics", tag="actuator")
+blueprint = api.blueprint
 ENDPOINT = "metrics.prometheus"
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR" in os.environ
 SYNC_SECONDS = 1.0
@@ -119,8 +120,8 @@ def observe(response: Response) -> Response:
     return response
 
 
-@blueprint.get("/actuator/prometheus")
-@blocking
+@api.get("/actuator/prometheus", summary="Prometheus metrics (open unless KEYMANAGER_METRICS_PUBLIC=false)",
+         role="getactuatorprometheus", raw={"text/plain": {"type": "string"}}, blocking=True)
 def prometheus() -> Response:
     current_app.extensions["keymanager.metrics"].maybe_sync()
     if MULTIPROCESS:  # every worker's files, live and dead

@@ -1,63 +1,41 @@
 """PartnerCertManagerController: the partner trust store (ADR 0012)."""
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from dataclasses import replace
 
-from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response
+from flask import Response
 
 from application.use_cases.get_ca_certificate_trust_path import GetCaCertificateTrustPath
 from application.use_cases.get_ca_certificates import GetCaCertificates, GetCaCertificatesCommand
 from application.use_cases.get_partner_certificate import GetPartnerCertificate
 from application.use_cases.upload_ca_certificate import UploadCaCertificate, UploadCaCertificateCommand
-from application.use_cases.upload_partner_certificate import (
-    UploadPartnerCertificate,
-    UploadPartnerCertificateCommand,
-)
+from application.use_cases.upload_partner_certificate import UploadPartnerCertificate, UploadPartnerCertificateCommand
 from application.use_cases.verify_certificate_trust import VerifyCertificateTrust, VerifyCertificateTrustCommand
 
-from ..containers import Container
+from . import responses
 from .auth import current_username
-from .envelope import format_instant, format_local, request_body, success
-from .schemas import (
-    CaCertificateListRequest,
-    CaCertificateRequest,
-    CertificateTrustRequest,
-    PartnerCertificateRequest,
-    load_request,
-)
+from .envelope import format_instant, format_local, success
+from .routes import Controller
+from .schemas import CaCertificateListRequest, CaCertificateRequest, CertificateTrustRequest, PartnerCertificateRequest
 
-blueprint = Blueprint("partner", __name__)
+api = Controller("partner", tag="partner-cert-manager-controller")
+blueprint = api.blueprint
 
 
-def _date(value: str | None) -> date | None:
-    """The date part of a validated yyyy-MM-dd'T'HH:mm:ss.SSS'Z' value."""
-    return date.fromisoformat(value[:10]) if value else None
-
-
-@blueprint.post("/uploadCACertificate")
-@inject
-def upload_ca_certificate(use_case: UploadCaCertificate = Provide[Container.upload_ca_certificate]) -> Response:
-    dto = load_request(CaCertificateRequest, request_body())
-    result = use_case.execute(UploadCaCertificateCommand(dto["certificateData"], dto["partnerDomain"]))
+@api.post("/uploadCACertificate", summary="Add a root or intermediate CA certificate to a partner domain's trust "
+          "store", role="postuploadcacertificate", audit="uploadCACertificate", request=CaCertificateRequest,
+          response=responses.StatusResponse, use_case="upload_ca_certificate")
+def upload_ca_certificate(dto: UploadCaCertificateCommand, use_case: UploadCaCertificate) -> Response:
+    result = use_case.execute(dto)
     return success({"status": result.status, "timestamp": format_local(result.timestamp)})
 
 
-@blueprint.post("/uploadPartnerCertificate")
-@inject
-def upload_partner_certificate(
-    use_case: UploadPartnerCertificate = Provide[Container.upload_partner_certificate],
-) -> Response:
-    dto = load_request(PartnerCertificateRequest, request_body())
-    result = use_case.execute(
-        UploadPartnerCertificateCommand(
-            certificate_data=dto["certificateData"],
-            organization_name=dto["organizationName"],
-            partner_domain=dto["partnerDomain"],
-            caller=current_username(),
-        )
-    )
+@api.post("/uploadPartnerCertificate", summary="Store a partner's certificate (trusted through its domain's CAs) "
+          "and re-sign it with the PMS key", role="postuploadpartnercertificate", audit="uploadPartnerCertificate",
+          request=PartnerCertificateRequest, response=responses.PartnerCertificateUploadResponse,
+          use_case="upload_partner_certificate")
+def upload_partner_certificate(dto: UploadPartnerCertificateCommand, use_case: UploadPartnerCertificate) -> Response:
+    result = use_case.execute(replace(dto, caller=current_username()))
     return success(
         {
             "signedCertificateData": result.signed_certificate_data,
@@ -67,23 +45,21 @@ def upload_partner_certificate(
     )
 
 
-@blueprint.get("/getPartnerCertificate/<partner_cert_id>")
-@inject
-def get_partner_certificate(
-    partner_cert_id: str, use_case: GetPartnerCertificate = Provide[Container.get_partner_certificate]
-) -> Response:
-    result = use_case.execute(partner_cert_id)
+@api.get("/getPartnerCertificate/<partnerCertId>", summary="A partner's certificate, as re-signed by the PMS key",
+         role="getgetpartnercertificatepartnercertid", response=responses.PartnerCertificateResponse,
+         use_case="get_partner_certificate")
+def get_partner_certificate(partnerCertId: str, use_case: GetPartnerCertificate) -> Response:
+    result = use_case.execute(partnerCertId)
     return success(
         {"certificateData": result.record.signed_certificate_pem, "timestamp": format_local(result.timestamp)}
     )
 
 
-@blueprint.get("/getPartnerSignedCertificate/<partner_cert_id>")
-@inject
-def get_partner_signed_certificate(
-    partner_cert_id: str, use_case: GetPartnerCertificate = Provide[Container.get_partner_certificate]
-) -> Response:
-    result = use_case.execute(partner_cert_id)
+@api.get("/getPartnerSignedCertificate/<partnerCertId>", summary="A partner's certificate as its CA signed it and "
+         "as the PMS key re-signed it", role="getgetpartnersignedcertificatepartnercertid",
+         response=responses.PartnerSignedCertificateResponse, use_case="get_partner_certificate")
+def get_partner_signed_certificate(partnerCertId: str, use_case: GetPartnerCertificate) -> Response:
+    result = use_case.execute(partnerCertId)
     return success(
         {
             "caSignedCertificateData": result.record.certificate_pem,
@@ -93,38 +69,18 @@ def get_partner_signed_certificate(
     )
 
 
-@blueprint.post("/verifyCertificateTrust")
-@inject
-def verify_certificate_trust(
-    use_case: VerifyCertificateTrust = Provide[Container.verify_certificate_trust],
-) -> Response:
-    dto = load_request(CertificateTrustRequest, request_body())
-    trusted = use_case.execute(VerifyCertificateTrustCommand(dto["certificateData"], dto["partnerDomain"]))
-    return success({"status": trusted})
+@api.post("/verifyCertificateTrust", summary="Whether a certificate chains to a partner domain's trust store",
+          role="postverifycertificatetrust", audit="verifyCertificateTrust", request=CertificateTrustRequest,
+          response=responses.TrustStatusResponse, use_case="verify_certificate_trust")
+def verify_certificate_trust(dto: VerifyCertificateTrustCommand, use_case: VerifyCertificateTrust) -> Response:
+    return success({"status": use_case.execute(dto)})
 
 
-@blueprint.post("/getCaCertificates")
-@inject
-def get_ca_certificates(use_case: GetCaCertificates = Provide[Container.get_ca_certificates]) -> Response:
-    dto: dict[str, Any] = load_request(CaCertificateListRequest, request_body())
-    result = use_case.execute(
-        GetCaCertificatesCommand(
-            ca_type=dto["caCertificateType"],
-            partner_domain=dto["partnerDomain"],
-            exclude_mosip_ca=bool(dto["excludeMosipCA"]),
-            sort_by=dto["sortByFieldName"],
-            sort_order=dto["sortOrder"],
-            page_number=dto["pageNumber"],
-            page_size=dto["pageSize"],
-            cert_id=dto["certId"],
-            issued_to=dto["issuedTo"],
-            issued_by=dto["issuedBy"],
-            valid_from=_date(dto["validFromDate"]),
-            valid_till=_date(dto["validTillDate"]),
-            uploaded=_date(dto["uploadTime"]),
-            expiring_within=_date(dto["expiringWithinDate"]),
-        )
-    )
+@api.post("/getCaCertificates", summary="The trust store's CA certificates, filtered, sorted and paged",
+          role="postgetcacertificates", request=CaCertificateListRequest,
+          response=responses.CaCertificateListResponse, use_case="get_ca_certificates")
+def get_ca_certificates(dto: GetCaCertificatesCommand, use_case: GetCaCertificates) -> Response:
+    result = use_case.execute(dto)
     return success(
         {
             "pageNumber": result.page_number,
@@ -150,10 +106,9 @@ def get_ca_certificates(use_case: GetCaCertificates = Provide[Container.get_ca_c
     )
 
 
-@blueprint.get("/getCACertificateTrustPath/<ca_cert_id>")
-@inject
-def get_ca_certificate_trust_path(
-    ca_cert_id: str, use_case: GetCaCertificateTrustPath = Provide[Container.get_ca_certificate_trust_path]
-) -> Response:
-    result = use_case.execute(ca_cert_id)
+@api.get("/getCACertificateTrustPath/<caCertId>", summary="A CA certificate and its issuers as a PKCS#7 bundle (PEM)",
+         role="getcacertificatetrustpath", response=responses.TrustPathResponse,
+         use_case="get_ca_certificate_trust_path")
+def get_ca_certificate_trust_path(caCertId: str, use_case: GetCaCertificateTrustPath) -> Response:
+    result = use_case.execute(caCertId)
     return success({"p7bFile": result.p7b_pem, "timestamp": format_local(result.timestamp)})

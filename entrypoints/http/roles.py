@@ -1,14 +1,13 @@
-"""Who may call what: the reference's role table (mosip-api.md §13), one entry per property key.
+"""Who may call what: the reference's role keys (mosip-api.md §13) and their default roles.
 
-Each key (``mosip.role.keymanager.<key>``) lists the endpoints it guards and its default roles;
-``KEYMANAGER_ROLES_<KEY>`` replaces the roles of one key. Endpoints the service does not
-implement yet are listed too, so that an endpoint added later is guarded from its first day and a
-deployment's existing role configuration can be copied over as it is.
+Each key (``mosip.role.keymanager.<key>``) has default roles; ``KEYMANAGER_ROLES_<KEY>`` replaces the
+roles of one key. An endpoint names its key where it is declared (``routes.Controller``); keys of
+endpoints the service does not implement yet are listed too, so that a deployment's existing role
+configuration can be copied over as it is.
 """
 from __future__ import annotations
 
-import re
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Mapping
 
 from ..settings import ConfigurationError
 
@@ -21,117 +20,82 @@ STD_AND_ISSUANCE = STD + ("CREDENTIAL_ISSUANCE",)
 PARTNER_USERS = ("ZONAL_ADMIN", "GLOBAL_ADMIN", "PMS_ADMIN", "PMS_USER")
 
 
-class RoleEntry(NamedTuple):
-    roles: tuple[str, ...]
-    endpoints: tuple[str, ...]  # "METHOD /path", path variables as {name}
-
-
-ROLE_TABLE: dict[str, RoleEntry] = {
+#: role key -> default roles; the comment names the reference's endpoints a key guards.
+ROLE_TABLE: dict[str, tuple[str, ...]] = {
     # KeymanagerController
-    "postgeneratemasterkeyobjecttype": RoleEntry(STD, ("POST /generateMasterKey/{objectType}",)),
+    "postgeneratemasterkeyobjecttype": STD,  # POST /generateMasterKey/{objectType}
     # The reference guards generateECSignKey with getCertificate's key, not a dedicated one (§2.9).
-    "getgetcertificate": RoleEntry(
-        STD, ("GET /getCertificate", "GET /getAllCertificates", "POST /generateECSignKey/{objectType}")
-    ),
-    "postgeneratecsr": RoleEntry(STD, ("POST /generateCSR",)),
-    "postuploadcertificate": RoleEntry(STD, ("POST /uploadCertificate",)),
-    "postuploadotherdomaincertificate": RoleEntry(STD, ("POST /uploadOtherDomainCertificate",)),
-    "postgeneratesymmetrickey": RoleEntry(STD, ("POST /generateSymmetricKey",)),
-    "putrevokekey": RoleEntry(STD, ("PUT /revokeKey",)),
-    "getcertificatechain": RoleEntry(STD, ("GET /getCertificateChain",)),
+    "getgetcertificate": STD,  # GET /getCertificate, GET /getAllCertificates, POST /generateECSignKey/{objectType}
+    "postgeneratecsr": STD,
+    "postuploadcertificate": STD,
+    "postuploadotherdomaincertificate": STD,
+    "postgeneratesymmetrickey": STD,
+    "putrevokekey": STD,
+    "getcertificatechain": STD,
     # Ours, not the reference's: the metrics when KEYMANAGER_METRICS_PUBLIC=false.
-    "getactuatorprometheus": RoleEntry(("ZONAL_ADMIN", "GLOBAL_ADMIN"), ("GET /actuator/prometheus",)),
+    "getactuatorprometheus": ("ZONAL_ADMIN", "GLOBAL_ADMIN"),
     # CryptomanagerController
-    "postencrypt": RoleEntry(STD, ("POST /encrypt",)),
-    "postdecrypt": RoleEntry(STD, ("POST /decrypt",)),
-    "postencryptwithpin": RoleEntry(STD, ("POST /encryptWithPin",)),
-    "postdecryptwithpin": RoleEntry(STD, ("POST /decryptWithPin",)),
-    "postjwtencrypt": RoleEntry(STD, ("POST /jwtEncrypt",)),
-    "postjwtdecrypt": RoleEntry(STD, ("POST /jwtDecrypt",)),
-    "postgenerateargon2hash": RoleEntry(STD, ("POST /generateArgon2Hash",)),
+    "postencrypt": STD,
+    "postdecrypt": STD,
+    "postencryptwithpin": STD,
+    "postdecryptwithpin": STD,
+    "postjwtencrypt": STD,
+    "postjwtdecrypt": STD,
+    "postgenerateargon2hash": STD,
     # SignatureController
-    "postsign": RoleEntry(STD, ("POST /sign",)),
-    "postvalidate": RoleEntry(STD, ("POST /validate",)),
-    "postpdfsign": RoleEntry(STD, ("POST /pdf/sign",)),
-    "postjwtsign": RoleEntry(STD, ("POST /jwtSign", "POST /jwtSign/v2")),
-    "postjwtverify": RoleEntry(STD, ("POST /jwtVerify", "POST /jwtVerify/v2")),
-    "postjwssign": RoleEntry(STD_AND_ISSUANCE, ("POST /jwsSign", "POST /jwsSign/v2")),
-    "postsignv2": RoleEntry(STD_AND_ISSUANCE, ("POST /signV2",)),
-    "postsignrawdata": RoleEntry(STD_AND_ISSUANCE, ("POST /signRawData",)),
+    "postsign": STD,
+    "postvalidate": STD,
+    "postpdfsign": STD,  # POST /pdf/sign (not implemented yet)
+    "postjwtsign": STD,  # POST /jwtSign, POST /jwtSign/v2
+    "postjwtverify": STD,  # POST /jwtVerify, POST /jwtVerify/v2
+    "postjwssign": STD_AND_ISSUANCE,  # POST /jwsSign, POST /jwsSign/v2
+    "postsignv2": STD_AND_ISSUANCE,
+    "postsignrawdata": STD_AND_ISSUANCE,
     # PartnerCertManagerController
-    "postuploadcacertificate": RoleEntry(("ZONAL_ADMIN", "GLOBAL_ADMIN", "PMS_ADMIN"), ("POST /uploadCACertificate",)),
-    "postuploadpartnercertificate": RoleEntry(PARTNER_USERS, ("POST /uploadPartnerCertificate",)),
-    "getgetpartnercertificatepartnercertid": RoleEntry(PARTNER_USERS, ("GET /getPartnerCertificate/{partnerCertId}",)),
-    "getgetpartnersignedcertificatepartnercertid": RoleEntry(
-        PARTNER_USERS, ("GET /getPartnerSignedCertificate/{partnerCertId}",)
-    ),
-    "postverifycertificatetrust": RoleEntry(PARTNER_USERS, ("POST /verifyCertificateTrust",)),
-    "postgetcacertificates": RoleEntry(("PARTNER_ADMIN",), ("POST /getCaCertificates",)),
-    "getcacertificatetrustpath": RoleEntry(("PARTNER_ADMIN",), ("GET /getCACertificateTrustPath/{caCertId}",)),
+    "postuploadcacertificate": ("ZONAL_ADMIN", "GLOBAL_ADMIN", "PMS_ADMIN"),
+    "postuploadpartnercertificate": PARTNER_USERS,
+    "getgetpartnercertificatepartnercertid": PARTNER_USERS,
+    "getgetpartnersignedcertificatepartnercertid": PARTNER_USERS,
+    "postverifycertificatetrust": PARTNER_USERS,
+    "postgetcacertificates": ("PARTNER_ADMIN",),
+    "getcacertificatetrustpath": ("PARTNER_ADMIN",),
     # ZKCryptoManagerController
-    "postzkencrypt": RoleEntry(STD, ("POST /zkEncrypt",)),
-    "postzkdecrypt": RoleEntry(STD, ("POST /zkDecrypt",)),
-    "postzkreencryptrandomkey": RoleEntry(STD, ("POST /zkReEncryptRandomKey",)),
-    # ClientCryptoController
-    "postcssign": RoleEntry(STD, ("POST /cssign",)),
-    "postcsverifysign": RoleEntry(STD, ("POST /csverifysign",)),
-    "posttpmencrypt": RoleEntry(STD, ("POST /tpmencrypt",)),
-    "posttpmdecrypt": RoleEntry(STD, ("POST /tpmdecrypt",)),
-    "posttpmsigningpublickey": RoleEntry(STD, ("POST /tpmsigning/publickey",)),
-    "posttpmencryptionpublickey": RoleEntry(STD, ("POST /tpmencryption/publickey",)),
-    # TokenIDGeneratorController, KeyMigratorController, LicenseKeyController
-    "getuinpartnercode": RoleEntry(
-        ("ZONAL_ADMIN", "GLOBAL_ADMIN", "ID_AUTHENTICATION", "RESIDENT"), ("GET /tokenid/{uin}/{partnercode}",)
-    ),
-    "postmigratebasekey": RoleEntry(("KEY_MIGRATION_ADMIN",), ("POST /migrateBaseKey",)),
-    "getzktempcertificate": RoleEntry(("KEY_MIGRATION_ADMIN",), ("GET /getZKTempCertificate",)),
-    "postmigratezkkeys": RoleEntry(("KEY_MIGRATION_ADMIN",), ("POST /migrateZKKeys",)),
-    "postlicensegenerate": RoleEntry(STD, ("POST /license/generate",)),
+    "postzkencrypt": STD,
+    "postzkdecrypt": STD,
+    "postzkreencryptrandomkey": STD,
+    # ClientCryptoController (not implemented yet)
+    "postcssign": STD,
+    "postcsverifysign": STD,
+    "posttpmencrypt": STD,
+    "posttpmdecrypt": STD,
+    "posttpmsigningpublickey": STD,  # POST /tpmsigning/publickey
+    "posttpmencryptionpublickey": STD,  # POST /tpmencryption/publickey
+    # TokenIDGeneratorController
+    "getuinpartnercode": ("ZONAL_ADMIN", "GLOBAL_ADMIN", "ID_AUTHENTICATION", "RESIDENT"),
+    # KeyMigratorController, LicenseKeyController (not implemented yet); the reference leaves
+    # /license/permission without @PreAuthorize: any authenticated caller.
+    "postmigratebasekey": ("KEY_MIGRATION_ADMIN",),
+    "getzktempcertificate": ("KEY_MIGRATION_ADMIN",),
+    "postmigratezkkeys": ("KEY_MIGRATION_ADMIN",),
+    "postlicensegenerate": STD,
 }
-
-#: Endpoints the reference leaves without @PreAuthorize: any authenticated caller.
-AUTHENTICATED_ONLY = frozenset({"POST /license/permission", "GET /license/permission"})
-
-_VARIABLE = re.compile(r"\{[^}]*\}|<[^>]*>")
-
-
-def endpoint_id(method: str, path: str) -> str:
-    """``"GET /x/{}"`` for both ``/x/{name}`` (the table) and ``/x/<name>`` (a Flask rule)."""
-    return f"{method.upper()} {_VARIABLE.sub('{}', path)}"
 
 
 class RolePolicy:
-    """The effective table: defaults with the configured overrides, looked up by endpoint."""
+    """The effective table: defaults with the configured overrides, looked up by role key."""
 
     def __init__(self, overrides: Mapping[str, Iterable[str]] | Iterable[tuple[str, Iterable[str]]] = ()) -> None:
         pairs = overrides.items() if isinstance(overrides, Mapping) else overrides
-        roles = {key: frozenset(entry.roles) for key, entry in ROLE_TABLE.items()}
+        roles = {key: frozenset(defaults) for key, defaults in ROLE_TABLE.items()}
         for key, values in pairs:
             # A typo must not silently leave the default in force.
             if key not in ROLE_TABLE:
                 raise ConfigurationError(f"KEYMANAGER_ROLES_{key.upper()}: no such role key (see mosip-api.md §13)")
             roles[key] = frozenset(values)
         self.roles_by_key = roles
-        self._key_by_endpoint = {
-            endpoint_id(*endpoint.split(" ", 1)): key
-            for key, entry in ROLE_TABLE.items()
-            for endpoint in entry.endpoints
-        }
-        self._open = {endpoint_id(*endpoint.split(" ", 1)) for endpoint in AUTHENTICATED_ONLY}
 
-    def key_for(self, method: str, path: str) -> str | None:
-        return self._key_by_endpoint.get(endpoint_id(method, path))
-
-    def allowed_roles(self, method: str, path: str) -> frozenset[str] | None:
-        """The roles that may call the endpoint; None for one that needs only authentication.
-
-        Raises KeyError for an endpoint in no table: the caller fails closed.
-        """
-        if endpoint_id(method, path) in self._open:
-            return None
-        key = self.key_for(method, path)
-        if key is None:
-            raise KeyError(endpoint_id(method, path))
+    def allowed_roles(self, key: str) -> frozenset[str]:
+        """The roles of a key; KeyError for a key in no table (the caller fails closed)."""
         return self.roles_by_key[key]
 
     def all_roles(self) -> frozenset[str]:

@@ -4,20 +4,50 @@ Messages follow the reference's bean-validation texts ("should not be null or
 empty", "must not be null") so clients see the errors they already handle.
 Deliberate fixes: a null optional field takes its documented default instead of
 crashing, and ``timeStamp`` is checked when present but not required.
+
+A request schema that names a use-case ``command`` builds it when loading (``post_load``): the view
+gets the command, not a dictionary to copy field by field.
 """
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from datetime import date
+from typing import Any, ClassVar, Mapping
 
-from marshmallow import EXCLUDE, Schema, ValidationError as SchemaError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError as SchemaError, fields, post_load, validate
 
+from application.use_cases.decrypt_data import DecryptCommand
+from application.use_cases.encrypt_data import EncryptCommand
+from application.use_cases.generate_csr import GenerateCsrCommand
+from application.use_cases.generate_ec_sign_key import GenerateEcSignKeyCommand
+from application.use_cases.generate_master_key import GenerateMasterKeyCommand
+from application.use_cases.generate_symmetric_key import GenerateSymmetricKeyCommand
+from application.use_cases.get_ca_certificates import GetCaCertificatesCommand
+from application.use_cases.jwt_encryption import JwtDecryptCommand, JwtEncryptCommand
+from application.use_cases.legacy_signature import LegacySignCommand, LegacyValidateCommand
+from application.use_cases.revoke_key import RevokeKeyCommand
+from application.use_cases.sign_jws import JwsSignCommand
+from application.use_cases.sign_jwt import JwtSignCommand
+from application.use_cases.sign_raw import RawSignCommand
+from application.use_cases.upload_ca_certificate import UploadCaCertificateCommand
+from application.use_cases.upload_partner_certificate import UploadPartnerCertificateCommand
+from application.use_cases.verify_certificate_trust import VerifyCertificateTrustCommand
+from application.use_cases.verify_jwt import JwtVerifyCommand
+from application.use_cases.zk_encrypt import ZkAttribute
+from application.x509 import Subject
+from domain.codec import b64_decode_lenient
 from domain.errors import Errors, ValidationError
 
 NOT_BLANK = "should not be null or empty"
-_SALT_PATTERN = re.compile(r".+\S.*\Z")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z?\Z")
+_SALT_PATTERN = re.compile(r".+\S.*\Z")
+_SALT_DOC = {"pattern": r"^.+\S.*$"}  # the same rule in the document's (ECMA) regex dialect
+
+
+def _salt_like(value: str) -> None:
+    if not _SALT_PATTERN.match(value):
+        raise SchemaError("should not be empty")
 
 
 def _not_blank(value: str) -> None:
@@ -55,15 +85,52 @@ class _Dto(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    #: The use-case command a loaded request becomes; None: the view gets the loaded dictionary.
+    command: ClassVar[type | None] = None
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The command's keyword arguments from the loaded fields."""
+        return data
+
+    @post_load
+    def _to_command(self, data: dict[str, Any], **_: Any) -> Any:
+        return data if self.command is None else self.command(**self.command_fields(data))
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value if value and value.strip() else None
+
+
+def _optional_bytes(value: str | None) -> bytes | None:
+    """Blank optional inputs count as absent, as in the reference."""
+    return b64_decode_lenient(value) if _blank_to_none(value) else None
+
 
 class CryptomanagerRequest(_Dto):
     applicationId = required_text()
     referenceId = optional_text()
     timeStamp = optional_text(validate=_timestamp)
     data = required_text()
-    salt = optional_text(validate=validate.Regexp(_SALT_PATTERN, error="should not be empty"))
-    aad = optional_text(validate=validate.Regexp(_SALT_PATTERN, error="should not be empty"))
+    salt = optional_text(validate=_salt_like, metadata=_SALT_DOC)
+    aad = optional_text(validate=_salt_like, metadata=_SALT_DOC)
     prependThumbprint = optional_flag()  # deprecated and ignored: a thumbprint is always prepended
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "app_id": data["applicationId"],
+            "ref_id": (data["referenceId"] or "").strip(),
+            "data": b64_decode_lenient(data["data"]),
+            "salt": _optional_bytes(data["salt"]),
+            "aad": _optional_bytes(data["aad"]),
+        }
+
+
+class EncryptRequest(CryptomanagerRequest):
+    command = EncryptCommand
+
+
+class DecryptRequest(CryptomanagerRequest):
+    command = DecryptCommand
 
 
 class _SubjectFields(_Dto):
@@ -76,20 +143,47 @@ class _SubjectFields(_Dto):
     state = optional_text()
     country = optional_text()
 
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Key tuple and subject; blank subject fields fall back to the configured defaults later."""
+        subject = Subject(**{
+            attribute: (data[field] or "").strip()
+            for attribute, field in (
+                ("common_name", "commonName"), ("organizational_unit", "organizationUnit"),
+                ("organization", "organization"), ("location", "location"), ("state", "state"),
+                ("country", "country"),
+            )
+        })
+        fields_ = {"app_id": data["applicationId"], "ref_id": (data["referenceId"] or "").strip(), "subject": subject}
+        if "force" in data:
+            fields_["force"] = bool(data["force"])
+        return fields_
+
 
 class KeyPairGenerateRequest(_SubjectFields):
     applicationId = required_text()
     referenceId = optional_text()
     force = optional_flag()
+    command = GenerateMasterKeyCommand  # the view sets object_type from the path
+
+
+class EcSignKeyGenerateRequest(KeyPairGenerateRequest):
+    command = GenerateEcSignKeyCommand
 
 
 class RevokeKeyRequest(_Dto):
     applicationId = required_text()
     referenceId = optional_text()
     disableAutoGen = optional_flag()
+    command = RevokeKeyCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"app_id": data["applicationId"], "ref_id": data["referenceId"] or "",
+                "disable_auto_gen": bool(data["disableAutoGen"])}
 
 
 class UploadCertificateRequest(_Dto):
+    """uploadCertificate and uploadOtherDomainCertificate: the view picks the command."""
+
     applicationId = required_text()
     referenceId = optional_text()
     certificateData = required_text()
@@ -98,6 +192,7 @@ class UploadCertificateRequest(_Dto):
 class CsrGenerateRequest(_SubjectFields):
     applicationId = required_text()
     referenceId = optional_text()
+    command = GenerateCsrCommand
 
 
 class JwtSignRequest(_Dto):
@@ -108,6 +203,22 @@ class JwtSignRequest(_Dto):
     includeCertificate = optional_flag()
     includeCertHash = optional_flag()
     certificateUrl = optional_text()
+    command = JwtSignCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        fields_ = {
+            "data_to_sign": data["dataToSign"],
+            "app_id": data["applicationId"],
+            "ref_id": data["referenceId"],
+            "include_payload": bool(data["includePayload"]),
+            "include_certificate": bool(data["includeCertificate"]),
+            "include_cert_hash": bool(data["includeCertHash"]),
+            "certificate_url": data["certificateUrl"],
+        }
+        if "includeCertificateChain" in data:  # v2
+            fields_["additional_headers"] = dict(data["additionalHeaders"] or {})
+            fields_["include_certificate_chain"] = bool(data["includeCertificateChain"])
+        return fields_
 
 
 class JwtSignV2Request(JwtSignRequest):
@@ -119,6 +230,15 @@ class JwsSignRequest(JwtSignRequest):
     validateJson = optional_flag()
     b64JWSHeaderParam = optional_flag()
     signAlgorithm = optional_text()
+    command = JwsSignCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **super().command_fields(data),
+            "validate_json": bool(data["validateJson"]),
+            "b64_header": bool(data["b64JWSHeaderParam"]),
+            "sign_algorithm": data["signAlgorithm"],
+        }
 
 
 class JwsSignV2Request(JwsSignRequest):
@@ -134,6 +254,18 @@ class JwtVerifyRequest(_Dto):
     certificateData = optional_text()
     validateTrust = optional_flag()
     domain = optional_text()
+    command = JwtVerifyCommand  # jwtVerify/v2 sets trust_header_chain
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "jwt_signature_data": data["jwtSignatureData"],
+            "actual_data": data["actualData"],
+            "app_id": data["applicationId"],
+            "ref_id": data["referenceId"],
+            "certificate_data": data["certificateData"],
+            "validate_trust": bool(data["validateTrust"]),
+            "domain": data["domain"],
+        }
 
 
 class SignRawRequest(_Dto):
@@ -142,16 +274,31 @@ class SignRawRequest(_Dto):
     referenceId = optional_text()
     responseEncodingFormat = optional_text()
     signAlgorithm = optional_text()
+    command = RawSignCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "data_to_sign": data["dataToSign"],
+            "app_id": data["applicationId"],
+            "ref_id": data["referenceId"],
+            "response_encoding_format": data["responseEncodingFormat"],
+            "sign_algorithm": data["signAlgorithm"],
+        }
 
 
 class LegacySignRequest(_Dto):
     data = required_text()
+    command = LegacySignCommand
 
 
 class LegacyValidateRequest(_Dto):
     signature = required_text()
     data = required_text()
     timestamp = optional_text(validate=_timestamp)
+    command = LegacyValidateCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"signature": data["signature"], "data": data["data"]}
 
 
 _ANNOTATED_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\Z")
@@ -170,14 +317,22 @@ def _annotated_instant(value: str) -> None:
 class CaCertificateRequest(_Dto):
     certificateData = required_text()
     partnerDomain = required_text()
+    command = UploadCaCertificateCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"certificate_data": data["certificateData"], "partner_domain": data["partnerDomain"]}
 
 
 class PartnerCertificateRequest(CaCertificateRequest):
     organizationName = required_text()
+    command = UploadPartnerCertificateCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**super().command_fields(data), "organization_name": data["organizationName"]}
 
 
 class CertificateTrustRequest(CaCertificateRequest):
-    pass
+    command = VerifyCertificateTrustCommand
 
 
 JAVA_INT = (-(2**31), 2**31 - 1)  # the reference's int fields: Jackson refuses anything beyond
@@ -208,6 +363,28 @@ class CaCertificateListRequest(_Dto):
     validTillDate = optional_text(validate=_annotated_instant)
     uploadTime = optional_text(validate=_annotated_instant)
     expiringWithinDate = optional_text(validate=_annotated_instant)
+    command = GetCaCertificatesCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        def day(value: str | None) -> date | None:  # the date part of a validated instant
+            return date.fromisoformat(value[:10]) if value else None
+
+        return {
+            "ca_type": data["caCertificateType"],
+            "partner_domain": data["partnerDomain"],
+            "exclude_mosip_ca": bool(data["excludeMosipCA"]),
+            "sort_by": data["sortByFieldName"],
+            "sort_order": data["sortOrder"],
+            "page_number": data["pageNumber"],
+            "page_size": data["pageSize"],
+            "cert_id": data["certId"],
+            "issued_to": data["issuedTo"],
+            "issued_by": data["issuedBy"],
+            "valid_from": day(data["validFromDate"]),
+            "valid_till": day(data["validTillDate"]),
+            "uploaded": day(data["uploadTime"]),
+            "expiring_within": day(data["expiringWithinDate"]),
+        }
 
 
 class PinCryptoRequest(_Dto):
@@ -224,12 +401,30 @@ class JwtEncryptRequest(_Dto):
     includeCertHash = optional_flag()
     jwkSetUrl = optional_text()
     x509Certificate = optional_text()
+    command = JwtEncryptCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        compress = data["enableDefCompression"]
+        return {
+            "data": data["data"],
+            "app_id": data["applicationId"],
+            "ref_id": data["referenceId"],
+            "x509_certificate": data["x509Certificate"],
+            "compress": True if compress is None else bool(compress),
+            "include_certificate": bool(data["includeCertificate"]),
+            "include_cert_hash": bool(data["includeCertHash"]),
+            "jwk_set_url": data["jwkSetUrl"],
+        }
 
 
 class JwtDecryptRequest(_Dto):
     applicationId = required_text()
     referenceId = required_text()
     encData = required_text()
+    command = JwtDecryptCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"app_id": data["applicationId"], "ref_id": data["referenceId"], "enc_data": data["encData"]}
 
 
 class Argon2HashRequest(_Dto):
@@ -241,6 +436,10 @@ class SymmetricKeyRequest(_Dto):
     applicationId = required_text()
     referenceId = required_text()
     force = optional_flag()
+    command = GenerateSymmetricKeyCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"app_id": data["applicationId"], "ref_id": data["referenceId"], "force": bool(data["force"])}
 
 
 class ZkDataAttribute(_Dto):
@@ -248,9 +447,12 @@ class ZkDataAttribute(_Dto):
     value = fields.String(
         required=True, allow_none=False, error_messages={"required": "must not be null", "null": "must not be null"}
     )
+    command = ZkAttribute
 
 
 class ZkCryptoRequest(_Dto):
+    """zkEncrypt and zkDecrypt: the view builds its command from ``id`` and the attributes."""
+
     id = required_text()
     zkDataAttributes = fields.List(
         fields.Nested(ZkDataAttribute),
@@ -301,3 +503,31 @@ def _flatten(messages: Any, path: str = "") -> list[str]:
     if isinstance(messages, list):
         return [item for message in messages for item in _flatten(message, path)]
     return [f"{path} {messages}".strip()]
+
+
+# -- query parameters ---------------------------------------------------------------------------
+
+
+def query_text(required: bool = False) -> fields.String:
+    return fields.String(required=True) if required else fields.String(load_default="")
+
+
+class KeyQuery(_Dto):
+    """getCertificate, getAllCertificates, getCertificateChain."""
+
+    applicationId = query_text(required=True)
+    referenceId = query_text()
+
+
+class EncryptedKeyQuery(_Dto):
+    """zkReEncryptRandomKey: a request parameter (query string or form field), not a JSON body."""
+
+    encryptedKey = query_text(required=True)
+
+
+def load_query(schema: type[Schema], values: Mapping[str, str]) -> dict[str, Any]:
+    """The declared parameters of ``values``; a missing required one gets the reference's (Spring's) message."""
+    for name, field in schema._declared_fields.items():
+        if field.required and name not in values:
+            raise ValidationError([f"Required request parameter '{name}' for method parameter type String is not present"])
+    return {name: values.get(name, field.load_default) for name, field in schema._declared_fields.items()}

@@ -1,25 +1,21 @@
 """SignatureController: JWT/JWS signing and verification, raw signatures, legacy sign/validate."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from datetime import datetime
 
-from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response
+from flask import Response
 
-from application.use_cases.legacy_signature import (
-    LegacySign,
-    LegacySignCommand,
-    LegacyValidate,
-    LegacyValidateCommand,
-)
+from application.use_cases.legacy_signature import LegacySign, LegacySignCommand, LegacyValidate, LegacyValidateCommand
 from application.use_cases.sign_jws import JwsSign, JwsSignCommand
 from application.use_cases.sign_jwt import JwtSign, JwtSignCommand
 from application.use_cases.sign_raw import RawSignCommand, SignRawData
 from application.use_cases.verify_jwt import JwtVerify, JwtVerifyCommand
 
-from ..containers import Container
+from . import responses
 from .auth import current_username
-from .envelope import format_instant, format_local, request_body, success
+from .envelope import format_instant, format_local, success
+from .routes import Controller
 from .schemas import (
     JwsSignRequest,
     JwsSignV2Request,
@@ -29,130 +25,84 @@ from .schemas import (
     LegacySignRequest,
     LegacyValidateRequest,
     SignRawRequest,
-    load_request,
 )
 
-blueprint = Blueprint("signature", __name__)
+api = Controller("signature", tag="signature-controller")
+blueprint = api.blueprint
 
 
-def _common(dto: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "data_to_sign": dto["dataToSign"],
-        "app_id": dto["applicationId"],
-        "ref_id": dto["referenceId"],
-        "include_payload": bool(dto["includePayload"]),
-        "include_certificate": bool(dto["includeCertificate"]),
-        "include_cert_hash": bool(dto["includeCertHash"]),
-        "certificate_url": dto["certificateUrl"],
-    }
-
-
-def _v2(dto: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "additional_headers": dict(dto.get("additionalHeaders") or {}),
-        "include_certificate_chain": bool(dto.get("includeCertificateChain")),
-    }
-
-
-def _signed(token: str, timestamp) -> Response:
+def _signed(token: str, timestamp: datetime) -> Response:
     return success({"jwtSignedData": token, "timestamp": format_local(timestamp)})
 
 
-@blueprint.post("/jwtSign")
-@inject
-def jwt_sign(use_case: JwtSign = Provide[Container.jwt_sign]) -> Response:
-    dto = load_request(JwtSignRequest, request_body())
-    result = use_case.execute(JwtSignCommand(**_common(dto), caller=current_username()))
+def _sign_jwt(dto: JwtSignCommand, use_case: JwtSign) -> Response:
+    result = use_case.execute(replace(dto, caller=current_username()))
     return _signed(result.jwt_signed_data, result.timestamp)
 
 
-@blueprint.post("/jwtSign/v2")
-@inject
-def jwt_sign_v2(use_case: JwtSign = Provide[Container.jwt_sign]) -> Response:
-    dto = load_request(JwtSignV2Request, request_body())
-    result = use_case.execute(JwtSignCommand(**_common(dto), **_v2(dto), caller=current_username()))
-    return _signed(result.jwt_signed_data, result.timestamp)
+@api.post("/jwtSign", summary="Sign a JSON document as a JWS (RS256) with the key of (applicationId, referenceId)",
+          role="postjwtsign", audit="jwtSign", request=JwtSignRequest, response=responses.JwtSignResponse,
+          use_case="jwt_sign")
+def jwt_sign(dto: JwtSignCommand, use_case: JwtSign) -> Response:
+    return _sign_jwt(dto, use_case)
 
 
-def _jws_fields(dto: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **_common(dto),
-        "validate_json": bool(dto["validateJson"]),
-        "b64_header": bool(dto["b64JWSHeaderParam"]),
-        "sign_algorithm": dto["signAlgorithm"],
-    }
+@api.post("/jwtSign/v2", summary="jwtSign with additional headers and the certificate chain", role="postjwtsign",
+          audit="jwtSign/v2", request=JwtSignV2Request, response=responses.JwtSignResponse, use_case="jwt_sign")
+def jwt_sign_v2(dto: JwtSignCommand, use_case: JwtSign) -> Response:
+    return _sign_jwt(dto, use_case)
 
 
-@blueprint.post("/jwsSign")
-@inject
-def jws_sign(use_case: JwsSign = Provide[Container.jws_sign]) -> Response:
-    dto = load_request(JwsSignRequest, request_body())
-    result = use_case.execute(JwsSignCommand(**_jws_fields(dto), caller=current_username()))
-    return _signed(result.jwt_signed_data, result.timestamp)
+@api.post("/jwsSign", summary="Sign data as a JWS with the key's algorithm (RSA, EC, Ed25519), optionally detached",
+          role="postjwssign", audit="jwsSign", request=JwsSignRequest, response=responses.JwtSignResponse,
+          use_case="jws_sign")
+def jws_sign(dto: JwsSignCommand, use_case: JwsSign) -> Response:
+    return _sign_jwt(dto, use_case)
 
 
-@blueprint.post("/jwsSign/v2")
-@inject
-def jws_sign_v2(use_case: JwsSign = Provide[Container.jws_sign]) -> Response:
-    dto = load_request(JwsSignV2Request, request_body())
-    result = use_case.execute(JwsSignCommand(**_jws_fields(dto), **_v2(dto), caller=current_username()))
-    return _signed(result.jwt_signed_data, result.timestamp)
+@api.post("/jwsSign/v2", summary="jwsSign with additional headers and the certificate chain", role="postjwssign",
+          audit="jwsSign/v2", request=JwsSignV2Request, response=responses.JwtSignResponse, use_case="jws_sign")
+def jws_sign_v2(dto: JwsSignCommand, use_case: JwsSign) -> Response:
+    return _sign_jwt(dto, use_case)
 
 
-def _verify(dto: dict[str, Any], use_case: JwtVerify, *, v2: bool = False) -> Response:
-    result = use_case.execute(
-        JwtVerifyCommand(
-            jwt_signature_data=dto["jwtSignatureData"],
-            actual_data=dto["actualData"],
-            app_id=dto["applicationId"],
-            ref_id=dto["referenceId"],
-            certificate_data=dto["certificateData"],
-            validate_trust=bool(dto["validateTrust"]),
-            domain=dto["domain"],
-            trust_header_chain=v2,
-        )
-    )
+def _verify(dto: JwtVerifyCommand, use_case: JwtVerify) -> Response:
+    result = use_case.execute(dto)
     return success(
         {"signatureValid": result.signature_valid, "message": result.message, "trustValid": result.trust_valid}
     )
 
 
-@blueprint.post("/jwtVerify")
-@inject
-def jwt_verify(use_case: JwtVerify = Provide[Container.jwt_verify]) -> Response:
-    return _verify(load_request(JwtVerifyRequest, request_body()), use_case)
+@api.post("/jwtVerify", summary="Verify a JWS against the key of (applicationId, referenceId) or a certificate",
+          role="postjwtverify", audit="jwtVerify", request=JwtVerifyRequest, response=responses.JwtVerifyResponse,
+          use_case="jwt_verify")
+def jwt_verify(dto: JwtVerifyCommand, use_case: JwtVerify) -> Response:
+    return _verify(dto, use_case)
 
 
-@blueprint.post("/jwtVerify/v2")
-@inject
-def jwt_verify_v2(use_case: JwtVerify = Provide[Container.jwt_verify]) -> Response:
-    return _verify(load_request(JwtVerifyRequest, request_body()), use_case, v2=True)
+@api.post("/jwtVerify/v2", summary="jwtVerify that also checks the header's certificate chain", role="postjwtverify",
+          audit="jwtVerify/v2", request=JwtVerifyRequest, response=responses.JwtVerifyResponse, use_case="jwt_verify")
+def jwt_verify_v2(dto: JwtVerifyCommand, use_case: JwtVerify) -> Response:
+    return _verify(replace(dto, trust_header_chain=True), use_case)
 
 
-def _raw(dto: dict[str, Any], use_case: SignRawData):
-    return use_case.execute(
-        RawSignCommand(
-            data_to_sign=dto["dataToSign"],
-            app_id=dto["applicationId"],
-            ref_id=dto["referenceId"],
-            response_encoding_format=dto["responseEncodingFormat"],
-            sign_algorithm=dto["signAlgorithm"],
-            caller=current_username(),
-        )
-    )
+def _sign_raw(dto: RawSignCommand, use_case: SignRawData):
+    return use_case.execute(replace(dto, caller=current_username()))
 
 
-@blueprint.post("/signV2")
-@inject
-def sign_v2(use_case: SignRawData = Provide[Container.sign_raw_data]) -> Response:
-    result = _raw(load_request(SignRawRequest, request_body()), use_case)
+@api.post("/signV2", summary="A raw signature of the data with the key of (applicationId, referenceId)",
+          role="postsignv2", audit="signV2", request=SignRawRequest, response=responses.SignatureResponse,
+          use_case="sign_raw_data")
+def sign_v2(dto: RawSignCommand, use_case: SignRawData) -> Response:
+    result = _sign_raw(dto, use_case)
     return success({"signature": result.signature, "timestamp": format_instant(result.timestamp)})
 
 
-@blueprint.post("/signRawData")
-@inject
-def sign_raw_data(use_case: SignRawData = Provide[Container.sign_raw_data]) -> Response:
-    result = _raw(load_request(SignRawRequest, request_body()), use_case)
+@api.post("/signRawData", summary="A raw signature with the key id, certificate and algorithm used",
+          role="postsignrawdata", audit="signRawData", request=SignRawRequest,
+          response=responses.SignRawDataResponse, use_case="sign_raw_data")
+def sign_raw_data(dto: RawSignCommand, use_case: SignRawData) -> Response:
+    result = _sign_raw(dto, use_case)
     return success(
         {
             "signedData": result.signature,
@@ -164,17 +114,15 @@ def sign_raw_data(use_case: SignRawData = Provide[Container.sign_raw_data]) -> R
     )
 
 
-@blueprint.post("/sign")
-@inject
-def legacy_sign(use_case: LegacySign = Provide[Container.legacy_sign]) -> Response:
-    dto = load_request(LegacySignRequest, request_body())
-    result = use_case.execute(LegacySignCommand(dto["data"]))
+@api.post("/sign", summary="Legacy: sign data with the KERNEL/SIGN key", role="postsign", audit="sign",
+          request=LegacySignRequest, response=responses.SignatureResponse, use_case="legacy_sign")
+def legacy_sign(dto: LegacySignCommand, use_case: LegacySign) -> Response:
+    result = use_case.execute(dto)
     return success({"signature": result.signature, "timestamp": format_instant(result.timestamp)})
 
 
-@blueprint.post("/validate")
-@inject
-def legacy_validate(use_case: LegacyValidate = Provide[Container.legacy_validate]) -> Response:
-    dto = load_request(LegacyValidateRequest, request_body())
-    result = use_case.execute(LegacyValidateCommand(dto["signature"], dto["data"]))
+@api.post("/validate", summary="Legacy: validate a signature made by /sign", role="postvalidate", audit="validate",
+          request=LegacyValidateRequest, response=responses.LegacyValidateResponse, use_case="legacy_validate")
+def legacy_validate(dto: LegacyValidateCommand, use_case: LegacyValidate) -> Response:
+    result = use_case.execute(dto)
     return success({"status": result.status, "message": result.message})

@@ -1,18 +1,19 @@
 """TokenIDGeneratorController: /tokenid/{uin}/{partnercode}."""
 from __future__ import annotations
 
-from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response
+from flask import Response
 
 from application.use_cases.token_id import GenerateTokenId
 
-from ..containers import Container
+from . import responses
 from .envelope import success
+from .routes import Controller
 
-blueprint = Blueprint("token_id", __name__)
+api = Controller("token_id", tag="token-id-generator-controller")
+blueprint = api.blueprint
 
 
-@blueprint.get("/tokenid/<uin>/<partnercode>")
-@inject
-def token_id(uin: str, partnercode: str, use_case: GenerateTokenId = Provide[Container.generate_token_id]) -> Response:
+@api.get("/tokenid/<uin>/<partnercode>", summary="The token id of a UIN for a partner (a salted, peppered hash)",
+         role="getuinpartnercode", response=responses.TokenIdResponse, use_case="generate_token_id")
+def token_id(uin: str, partnercode: str, use_case: GenerateTokenId) -> Response:
     return success({"tokenID": use_case.execute(uin, partnercode)})

@@ -1,24 +1,22 @@
 """ZKCryptoManagerController: zero-knowledge encryption of identity attributes (ADR 0013)."""
 from __future__ import annotations
 
-from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response, request
+from typing import Any
+
+from flask import Response
 
 from application.use_cases.zk_decrypt import ZkDecrypt, ZkDecryptCommand
 from application.use_cases.zk_encrypt import ZkAttribute, ZkEncrypt, ZkEncryptCommand
 from application.use_cases.zk_reencrypt_random_key import ZkReEncryptRandomKey
-from domain.errors import ValidationError
 
-from ..containers import Container
+from . import responses
 from .auth import current_username
-from .envelope import request_body, success
-from .schemas import ZkCryptoRequest, load_request
+from .envelope import success
+from .routes import Controller
+from .schemas import EncryptedKeyQuery, ZkCryptoRequest
 
-blueprint = Blueprint("zk", __name__)
-
-
-def _attributes(dto: dict) -> list[ZkAttribute]:
-    return [ZkAttribute(a["identifier"], a["value"]) for a in dto["zkDataAttributes"]]
+api = Controller("zk", tag="zk-crypto-manager-controller")
+blueprint = api.blueprint
 
 
 def _answer(attributes: list[ZkAttribute], encrypted_random_key: str | None, index: str | None) -> Response:
@@ -31,28 +29,23 @@ def _answer(attributes: list[ZkAttribute], encrypted_random_key: str | None, ind
     )
 
 
-@blueprint.post("/zkEncrypt")
-@inject
-def zk_encrypt(use_case: ZkEncrypt = Provide[Container.zk_encrypt]) -> Response:
-    dto = load_request(ZkCryptoRequest, request_body())
-    result = use_case.execute(ZkEncryptCommand(dto["id"].strip(), _attributes(dto)))
+@api.post("/zkEncrypt", summary="Encrypt identity attributes with a key derived for the id (zero knowledge)",
+          role="postzkencrypt", audit="zkEncrypt", request=ZkCryptoRequest, response=responses.ZkCryptoResponse,
+          use_case="zk_encrypt")
+def zk_encrypt(dto: dict[str, Any], use_case: ZkEncrypt) -> Response:
+    result = use_case.execute(ZkEncryptCommand(dto["id"].strip(), dto["zkDataAttributes"]))
     return _answer(result.attributes, result.encrypted_random_key, result.random_key_index)
 
 
-@blueprint.post("/zkDecrypt")
-@inject
-def zk_decrypt(use_case: ZkDecrypt = Provide[Container.zk_decrypt]) -> Response:
-    dto = load_request(ZkCryptoRequest, request_body())
-    return _answer(use_case.execute(ZkDecryptCommand(dto["id"].strip(), _attributes(dto))), None, None)
+@api.post("/zkDecrypt", summary="Decrypt attributes encrypted by zkEncrypt", role="postzkdecrypt", audit="zkDecrypt",
+          request=ZkCryptoRequest, response=responses.ZkCryptoResponse, use_case="zk_decrypt")
+def zk_decrypt(dto: dict[str, Any], use_case: ZkDecrypt) -> Response:
+    return _answer(use_case.execute(ZkDecryptCommand(dto["id"].strip(), dto["zkDataAttributes"])), None, None)
 
 
-@blueprint.post("/zkReEncryptRandomKey")
-@inject
-def zk_reencrypt_random_key(
-    use_case: ZkReEncryptRandomKey = Provide[Container.zk_reencrypt_random_key],
-) -> Response:
+@api.post("/zkReEncryptRandomKey", summary="Re-encrypt a random key for the decrypting partner (IDA)",
+          role="postzkreencryptrandomkey", audit="zkReEncryptRandomKey", query=EncryptedKeyQuery, form=True,
+          response=responses.EncryptedKeyResponse, use_case="zk_reencrypt_random_key")
+def zk_reencrypt_random_key(query: dict[str, str], use_case: ZkReEncryptRandomKey) -> Response:
     # A request parameter (query string or form field), not a JSON body, as in the reference.
-    encrypted_key = request.values.get("encryptedKey")
-    if encrypted_key is None:
-        raise ValidationError(["Required request parameter 'encryptedKey' for method parameter type String is not present"])
-    return success({"encryptedKey": use_case.execute(encrypted_key, caller=current_username())})
+    return success({"encryptedKey": use_case.execute(query["encryptedKey"], caller=current_username())})

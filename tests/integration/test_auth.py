@@ -356,25 +356,48 @@ def test_an_unreachable_idp_means_401_without_details(oidc_client, idp: Idp, cap
 # -- authorisation ------------------------------------------------------------------------------
 
 
-def api_routes(app) -> list[tuple[str, str]]:
-    """(method, rule) of every /v1/keymanager route, without the automatic HEAD and OPTIONS."""
-    from entrypoints.http.public import is_public
+def api_routes(app) -> list[tuple[str, str, str]]:
+    """(method, rule, role key) of every /v1/keymanager route that needs a role, without HEAD and OPTIONS."""
+    from entrypoints.http.routes import PUBLIC, endpoints_of
 
+    endpoints = endpoints_of(app)
     routes = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "metrics.prometheus":
             continue  # open by default (KEYMANAGER_METRICS_PUBLIC); its closed mode: tests/integration/test_metrics.py
-        if rule.rule.startswith(API + "/") and not is_public(app.view_functions[rule.endpoint]):
-            routes += [(method, rule.rule) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+        if rule.rule.startswith(API + "/") and endpoints[rule.endpoint].role != PUBLIC:
+            routes += [(method, rule.rule, endpoints[rule.endpoint].role)
+                       for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return routes
 
 
-def test_every_route_has_a_role_entry(oidc_app) -> None:
-    policy = RolePolicy()
-    routes = api_routes(oidc_app)
-    assert len(routes) >= 20
-    missing = [f"{method} {rule}" for method, rule in routes if policy.key_for(method, rule[len(API):]) is None]
-    assert missing == [], "routes without an entry in entrypoints/http/roles.py ROLE_TABLE"
+def test_every_route_is_declared_with_a_known_role_key(oidc_app) -> None:
+    """Every Flask rule under the API comes from a declaration (routes.Controller) naming a ROLE_TABLE key."""
+    from entrypoints.http.routes import AUTHENTICATED, PUBLIC, endpoints_of
+
+    endpoints = endpoints_of(oidc_app)
+    rules = [rule for rule in oidc_app.url_map.iter_rules() if rule.rule.startswith(API + "/")]
+    assert len(rules) >= 40
+    undeclared = [rule.rule for rule in rules if rule.endpoint not in endpoints]
+    assert undeclared == [], "views registered without routes.Controller: auth would refuse them"
+    unknown = [e.name for e in endpoints.values() if e.role not in ROLE_TABLE and e.role not in (PUBLIC, AUTHENTICATED)]
+    assert unknown == []
+
+
+def test_a_view_outside_the_declarations_is_refused(oidc_settings: Settings, container, idp: Idp) -> None:
+    """Fail closed: a route added to Flask without a declaration answers 403 even to a caller with every role."""
+    app = create_app(oidc_settings, container)
+    app.add_url_rule(f"{API}/undeclared", "undeclared", lambda: "should never be seen")
+    token = idp.token(roles=sorted(RolePolicy().all_roles()))
+    response = app.test_client().get(f"{API}/undeclared", headers=bearer(token))
+    assert response.status_code == 403 and b"should never be seen" not in response.data
+
+
+def test_an_unknown_role_key_in_a_declaration_is_refused_at_import() -> None:
+    from entrypoints.http.routes import Controller
+
+    with pytest.raises(ValueError, match="unknown role key"):
+        Controller("typo", tag="t").post("/x", summary="x", role="postencryptt")
 
 
 def test_authorisation_matrix(oidc_app, idp: Idp) -> None:
@@ -390,9 +413,9 @@ def test_authorisation_matrix(oidc_app, idp: Idp) -> None:
         return tokens[roles]
 
     problems = []
-    for method, rule in api_routes(oidc_app):
+    for method, rule, key in api_routes(oidc_app):
         url = re.sub(r"<[^>]*>", "CERTIFICATE", rule)
-        allowed = policy.allowed_roles(method, rule[len(API):])
+        allowed = policy.allowed_roles(key)
         assert allowed, f"{method} {rule} allows no role"
         for role in sorted(allowed):
             response = client.open(url, method=method, json=wrap({}), headers=bearer(token_for(frozenset({role}))))
@@ -448,11 +471,14 @@ def test_the_roles_claim_path_is_configurable(oidc_settings: Settings, container
     assert_refused(get_certificate(client, bearer(idp.token())), 403, "KER-ATH-403", "Forbidden")
 
 
-def test_the_role_table_uses_the_reference_keys() -> None:
+def test_the_role_table_uses_the_reference_keys(oidc_app) -> None:
+    from entrypoints.http.routes import endpoints_of
+
     assert "getgetcertificate" in ROLE_TABLE and "postencrypt" in ROLE_TABLE
-    assert "POST /generateECSignKey/{objectType}" in ROLE_TABLE["getgetcertificate"].endpoints
-    assert "CREDENTIAL_ISSUANCE" in ROLE_TABLE["postsignrawdata"].roles
-    assert "CREDENTIAL_ISSUANCE" not in ROLE_TABLE["postjwtsign"].roles
+    # The reference guards generateECSignKey with getCertificate's key (mosip-api.md §2.9).
+    assert endpoints_of(oidc_app)["keymanager.generate_ec_sign_key"].role == "getgetcertificate"
+    assert "CREDENTIAL_ISSUANCE" in ROLE_TABLE["postsignrawdata"]
+    assert "CREDENTIAL_ISSUANCE" not in ROLE_TABLE["postjwtsign"]
 
 
 # -- access_allowed: the token's user name ------------------------------------------------------
