@@ -55,17 +55,30 @@ def _not_blank(value: str) -> None:
         raise SchemaError(NOT_BLANK)
 
 
-def required_text() -> fields.String:
+def required_text(example: str | None = None) -> fields.String:
     return fields.String(
         required=True,
         allow_none=False,
         validate=_not_blank,
         error_messages={"required": NOT_BLANK, "null": NOT_BLANK, "invalid": "must be a string"},
+        metadata=_example(example),
     )
 
 
-def optional_text(**kwargs: Any) -> fields.String:
-    return fields.String(load_default=None, allow_none=True, error_messages={"invalid": "must be a string"}, **kwargs)
+def optional_text(example: str | None = None, **kwargs: Any) -> fields.String:
+    return fields.String(load_default=None, allow_none=True, error_messages={"invalid": "must be a string"},
+                         **{"metadata": _example(example), **kwargs})
+
+
+def _example(example: str | None) -> dict[str, str]:
+    """An example for the API document (Swagger UI's "Try it out" starts from it)."""
+    return {} if example is None else {"example": example}
+
+
+#: Examples that work against a fresh `make run`: base keys of (REGISTRATION, 10001_110011) are made on first use.
+APP_EXAMPLE, REF_EXAMPLE = "REGISTRATION", "10001_110011"
+DATA_EXAMPLE = "eyJoZWxsbyI6IndvcmxkIn0"  # base64url of {"hello":"world"}
+TIME_EXAMPLE = "2026-12-07T14:01:09.123Z"
 
 
 def optional_flag() -> fields.Boolean:
@@ -107,10 +120,10 @@ def _optional_bytes(value: str | None) -> bytes | None:
 
 
 class CryptomanagerRequest(_Dto):
-    applicationId = required_text()
-    referenceId = optional_text()
-    timeStamp = optional_text(validate=_timestamp)
-    data = required_text()
+    applicationId = required_text(APP_EXAMPLE)
+    referenceId = optional_text(REF_EXAMPLE)
+    timeStamp = optional_text(TIME_EXAMPLE, validate=_timestamp)
+    data = required_text(DATA_EXAMPLE)
     salt = optional_text(validate=_salt_like, metadata=_SALT_DOC)
     aad = optional_text(validate=_salt_like, metadata=_SALT_DOC)
     prependThumbprint = optional_flag()  # deprecated and ignored: a thumbprint is always prepended
@@ -196,9 +209,9 @@ class CsrGenerateRequest(_SubjectFields):
 
 
 class JwtSignRequest(_Dto):
-    dataToSign = required_text()
-    applicationId = optional_text()
-    referenceId = optional_text()
+    dataToSign = required_text(DATA_EXAMPLE)
+    applicationId = optional_text(APP_EXAMPLE)
+    referenceId = optional_text("")
     includePayload = optional_flag()
     includeCertificate = optional_flag()
     includeCertHash = optional_flag()
@@ -508,15 +521,17 @@ def _flatten(messages: Any, path: str = "") -> list[str]:
 # -- query parameters ---------------------------------------------------------------------------
 
 
-def query_text(required: bool = False) -> fields.String:
-    return fields.String(required=True) if required else fields.String(load_default="")
+def query_text(required: bool = False, example: str | None = None) -> fields.String:
+    if required:
+        return fields.String(required=True, metadata=_example(example))
+    return fields.String(load_default="", metadata=_example(example))
 
 
 class KeyQuery(_Dto):
     """getCertificate, getAllCertificates, getCertificateChain."""
 
-    applicationId = query_text(required=True)
-    referenceId = query_text()
+    applicationId = query_text(required=True, example=APP_EXAMPLE)
+    referenceId = query_text(example=REF_EXAMPLE)
 
 
 class EncryptedKeyQuery(_Dto):
