@@ -27,7 +27,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from domain.keys import KeyAlias, KeyPolicy, KeyTuple
 from domain.zk import ZK_MASTER, ZkPoolRow
 from entrypoints.cli import run_zk_init
-from entrypoints.http import cryptomanager, keymanager, partner, signature, token_id, zk
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.conftest import init_master_keys, make_container
@@ -52,11 +51,8 @@ ATTRIBUTES = [
 
 
 class Side:
-    """One deployment: its container and Flask app. Wiring is per process (dependency_injector
-    patches the endpoint modules), so each request first wires this side's container again:
-    two apps can then live in one test."""
-
-    MODULES = [keymanager, cryptomanager, signature, partner, zk, token_id]
+    """One deployment: its container and Flask app. Each app resolves use cases from its own container
+    (routes.py), so two deployments live side by side in one process."""
 
     def __init__(self, settings, container) -> None:
         self.settings = settings
@@ -64,18 +60,14 @@ class Side:
         self.app = create_app(settings, container)
         self.client = self.app.test_client()
 
-    def _wired(self):
-        self.container.wire(modules=self.MODULES)
-        return self.client
-
     def post(self, path: str, request: Any):
-        return post(self._wired(), path, request)
+        return post(self.client, path, request)
 
     def raw_post(self, path: str, **kwargs: Any):
-        return self._wired().post(API + path, **kwargs)
+        return self.client.post(API + path, **kwargs)
 
     def get(self, path: str, **kwargs: Any):
-        return self._wired().get(API + path, **kwargs)
+        return self.client.get(API + path, **kwargs)
 
 
 def pem(cert: x509.Certificate) -> str:
