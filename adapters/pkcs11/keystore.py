@@ -17,8 +17,10 @@ its number may belong to another thread's new session by then), re-initialises
 the library when the token went away, logs in again if the process was logged
 out, and retries the operation once; if the token is really gone the caller
 gets a KeystoreUnavailableError without the token's details. A look-up of
-private objects that finds nothing first checks that the process is still
-logged in (logged out, private objects are merely invisible).
+a key by alias that finds nothing first checks that the slot still holds our
+token (a token that went away can leave a session that answers but finds
+nothing) and that the process is still logged in (logged out, private objects
+are merely invisible); either failing counts as a session error.
 The PIN is never logged nor put into an exception.
 
 Threads: python-pkcs11 initialises a module with C_Initialize(NULL), i.e. the
@@ -285,6 +287,23 @@ class Pkcs11Keystore:
         if not self._is_logged_in(session):
             raise p11.UserNotLoggedIn()
 
+    def _require_same_token(self) -> None:
+        """Raise a token error (so that _call re-initialises the library, looks the token up by
+        label again and retries) unless the slot still holds the token we logged in to, described
+        anew (C_GetTokenInfo) rather than taken from the description cached at start.
+
+        A token that went away can leave the library answering on an open session: SoftHSM2 2.6
+        still hands out random bytes and runs C_FindObjects, which finds nothing, and it answers
+        C_GetTokenInfo with CKR_GENERAL_ERROR from then on until C_Finalize/C_Initialize, even once
+        the token's directory is back; an HSM answers CKR_TOKEN_NOT_PRESENT or CKR_DEVICE_REMOVED.
+        One C_GetTokenInfo, no object created."""
+        try:
+            found = self._token.slot.get_token()
+        except (p11.TokenNotRecognised, p11.SlotIDInvalid):  # absent-token answers _call would not retry
+            raise p11.TokenNotPresent() from None
+        if found.label != self._token_label or found.serial != self._token.serial:
+            raise p11.TokenNotPresent()  # another token in the slot: look ours up by label again
+
     def _ensure_login(self, session: Any) -> None:
         if self._is_logged_in(session):
             return
@@ -347,6 +366,10 @@ class Pkcs11Keystore:
             try:
                 key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=alias.encode())
             except p11.NoSuchKey:
+                # Only on a miss (the found path pays nothing): a token that went away answers
+                # "nothing found" too, and is unavailable, not a missing alias; _call re-initialises
+                # and retries once, which also finds the key again once the token is back.
+                self._require_same_token()
                 self._require_login(session)  # logged out, the key would only be invisible
                 raise KeystoreError(f"No such alias: {alias}") from None
             except p11.MultipleObjectsReturned:
@@ -516,12 +539,10 @@ class Pkcs11Keystore:
         is gone it answers C_GetTokenInfo with CKR_GENERAL_ERROR, and keeps doing so after the
         directory is back, until C_Finalize/C_Initialize; an HSM answers CKR_TOKEN_NOT_PRESENT or
         CKR_DEVICE_REMOVED). Those errors make ``_call`` re-initialise the library and look the
-        token up by label again: DOWN while it is missing, UP once it is back. Only the probe calls
-        this; the request path does not pay for it."""
+        token up by label again: DOWN while it is missing, UP once it is back. The request path
+        makes the same check only when a key look-up finds nothing (``_require_same_token``)."""
         def check(session: Any) -> None:
-            found = self._token.slot.get_token()
-            if found.label != self._token_label or found.serial != self._token.serial:
-                raise p11.TokenNotPresent()  # another token in the slot: look ours up by label again
+            self._require_same_token()
             session.generate_random(64)
             self._require_login(session)
 
@@ -573,6 +594,7 @@ class Pkcs11Keystore:
             try:
                 key = session.get_key(object_class=ObjectClass.SECRET_KEY, id=alias.encode())
             except p11.NoSuchKey:
+                self._require_same_token()  # a token that went away finds nothing too (_private_key)
                 self._require_login(session)
                 raise KeystoreError(f"No such alias: {alias}") from None
             except p11.MultipleObjectsReturned:

@@ -111,7 +111,7 @@ _HEALTH = {"application/json": {"type": "object", "required": ["status"], "prope
 
 
 @api.get("/actuator/health", summary="UP (200) when the store and the keystore answer, else DOWN (503)",
-         role=PUBLIC, raw=_HEALTH, blocking=True)
+         role=PUBLIC, raw=_HEALTH, raw_statuses=(200, 503), blocking=True)
 def health() -> Response:
     return _answer({"db": _store(), "keystore": _keystore(), "zkPublicKeys": _zk_public_keys()})
 
@@ -122,7 +122,7 @@ def liveness() -> Response:
 
 
 @api.get("/actuator/health/readiness", summary="Store and keystore answer and the key ceremony is done",
-         role=PUBLIC, raw=_HEALTH, blocking=True)
+         role=PUBLIC, raw=_HEALTH, raw_statuses=(200, 503), blocking=True)
 def readiness() -> Response:
     return _answer({"db": _store(), "keystore": _keystore(), "keyCeremony": _ceremony()})
 

@@ -75,10 +75,12 @@ def _operation(spec: APISpec, endpoint: Endpoint, policy: RolePolicy, registered
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
         "description": _who(endpoint, policy),
-        "x-mosip-role-key": None if endpoint.role in (PUBLIC, AUTHENTICATED) else endpoint.role,
-        "x-audited": endpoint.audit,
         "security": [] if endpoint.role == PUBLIC else [{"bearerAuth": []}],
     }
+    if endpoint.role not in (PUBLIC, AUTHENTICATED):
+        operation["x-mosip-role-key"] = endpoint.role
+    if endpoint.audit:
+        operation["x-audited"] = endpoint.audit
     parameters = [{"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
                   for name in _VARIABLE.findall(endpoint.path)]
     if endpoint.query is not None:
@@ -89,10 +91,9 @@ def _operation(spec: APISpec, endpoint: Endpoint, policy: RolePolicy, registered
         name = _component(spec, endpoint.request, registered)
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _envelope_in(name)}}}
     if endpoint.raw is not None:
-        answers = {"200": {"description": "OK", "content": {kind: {"schema": schema}
-                                                           for kind, schema in endpoint.raw.items()}}}
-        if endpoint.blocking and endpoint.role == PUBLIC:  # the health checks: DOWN is a 503 of the same shape
-            answers["503"] = {"description": "DOWN", "content": answers["200"]["content"]}
+        content = {kind: {"schema": schema} for kind, schema in endpoint.raw.items()}
+        answers = {str(status): {"description": "OK" if status < 400 else "DOWN", "content": content}
+                   for status in endpoint.raw_statuses}
     else:
         name = _component(spec, endpoint.response, registered) if endpoint.response is not None else None
         answers = {"200": {

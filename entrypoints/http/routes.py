@@ -47,6 +47,7 @@ class Endpoint:
     query: type[Schema] | None = None  # the query (or form) parameters
     response: type[Schema] | None = None  # the MOSIP response envelope's "response" object
     raw: Mapping[str, Any] | None = None  # a response that is no MOSIP envelope: {media type: JSON schema}
+    raw_statuses: tuple[int, ...] = (200,)  # the statuses such a response comes with (health: 200 UP, 503 DOWN)
     use_case: str | None = None  # the container's provider passed to the view as ``use_case``
     blocking: bool = False  # computes for long (PBKDF2, Argon2): run off the server's event loop
     documented: bool = True  # listed in the OpenAPI document (the document's own views are not)

@@ -154,3 +154,59 @@ def test_other_keystores_of_the_process_recover_after_the_check_reinitialised_th
         shutil.move(token["aside"], token["dir"])
         other.delete(alias)
     assert timed_health(keystore).ok
+
+
+# -- the request path recovers by itself (no probe needed) -----------------------------------------
+# While the token is gone (and after it is back, until the library is initialised again) an open
+# session still answers, but a key looked up by ID is not found: without a check the caller would get
+# "No such alias", and a worker that receives no probe would keep answering so after the token is back.
+
+
+def test_a_key_of_a_removed_token_is_unavailable_not_missing_and_usable_again_without_a_probe(
+    removable_token,
+) -> None:
+    token = removable_token
+    keystore = Pkcs11Keystore(token["module"], token["label"], token["pin"])
+    key = public_key(keystore.generate_key_pair("gone-key"))
+    keystore.generate_secret_key("gone-secret")
+    block = bytes(16)
+    encrypted = keystore.encrypt_blocks("gone-secret", block)
+    ciphertext = key.encrypt(b"secret", padding.OAEP(padding.MGF1(hashes.SHA256()), hashes.SHA256(), None))
+
+    shutil.move(token["dir"], token["aside"])  # unplugged: no health() call anywhere in this test
+    for call in (lambda: keystore.sign("gone-key", b"data"), lambda: keystore.decrypt("gone-key", ciphertext),
+                 lambda: keystore.decrypt_blocks("gone-secret", encrypted)):
+        with pytest.raises(KeystoreUnavailableError):
+            call()
+
+    shutil.move(token["aside"], token["dir"])  # plugged back in: the very next calls succeed
+    key.verify(keystore.sign("gone-key", b"data"), b"data", padding.PKCS1v15(), hashes.SHA256())
+    assert keystore.decrypt("gone-key", ciphertext) == b"secret"
+    assert keystore.decrypt_blocks("gone-secret", encrypted) == block
+
+
+def test_a_key_used_before_the_removal_is_usable_again_without_a_probe(removable_token) -> None:
+    """The thread's session has the key's handle cached from before the removal."""
+    token = removable_token
+    keystore = Pkcs11Keystore(token["module"], token["label"], token["pin"])
+    key = public_key(keystore.generate_key_pair("cached-key"))
+    keystore.sign("cached-key", b"data")
+    shutil.move(token["dir"], token["aside"])
+    try:
+        keystore.sign("cached-key", b"data")  # the token still holds the loaded key in memory: may answer
+    except KeystoreUnavailableError:
+        pass
+    shutil.move(token["aside"], token["dir"])
+    key.verify(keystore.sign("cached-key", b"data"), b"data", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_an_absent_alias_on_a_healthy_token_is_still_no_such_alias(removable_token) -> None:
+    token = removable_token
+    keystore = Pkcs11Keystore(token["module"], token["label"], token["pin"])
+    keystore.generate_key_pair("present-key")  # the token is in use and logged in
+    for call in (lambda: keystore.sign("absent-key", b"data"), lambda: keystore.decrypt("absent-key", bytes(256)),
+                 lambda: keystore.decrypt_blocks("absent-secret", bytes(16))):
+        with pytest.raises(KeystoreError, match="^No such alias: absent-"):
+            call()
+    assert keystore.health().ok  # and nothing was re-initialised for it: still the same, usable token
+    keystore.sign("present-key", b"data")
