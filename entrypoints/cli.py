@@ -17,6 +17,7 @@ from domain.errors import KeyManagerError
 
 from .containers import Container, build_container
 from .log_format import configure_logging
+from .secret_files import KEYSTORE_PASSWORD_FILE
 from .settings import ConfigurationError, Settings
 
 log = logging.getLogger("keymanager")
@@ -315,7 +316,7 @@ def missing_key_store(settings: Settings, *, keystore: bool) -> str | None:
         if not settings.keystore_dir.is_dir():
             named_by = "KEYMANAGER_KEYSTORE_DIR" if settings.keystore_directory else "KEYMANAGER_DATA_DIR"
             return f"no keystore at {settings.keystore_dir.absolute()} ({named_by}){INIT}"
-        generated = settings.data_dir / "keystore.password"  # where settings.keystore_password makes one
+        generated = settings.data_dir / KEYSTORE_PASSWORD_FILE  # where secret_files.keystore_password makes one
         if not (settings.keystore_password or settings.keystore_password_file or generated.is_file()):
             return (f"no keystore password at {generated.absolute()} (KEYMANAGER_DATA_DIR; or set "
                     "KEYMANAGER_KEYSTORE_PASSWORD / KEYMANAGER_KEYSTORE_PASSWORD_FILE)")

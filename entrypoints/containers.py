@@ -1,7 +1,9 @@
 """The dependency-injection container: one Selector per port, chosen by settings.
 
 Nothing here connects or opens files at import time; providers build adapters
-on first use, after ``build_container`` has filled in the configuration.
+on first use, after ``build_container`` has filled in the configuration: every
+setting under its ``Settings`` field name, plus the values derived from them
+(``derived_config``).
 """
 from __future__ import annotations
 
@@ -64,7 +66,8 @@ from application.use_cases.upload_ca_certificate import UploadCaCertificate
 from application.use_cases.upload_partner_certificate import UploadPartnerCertificate
 from application.use_cases.verify_certificate_trust import VerifyCertificateTrust
 
-from .settings import ConfigurationError, Settings, keystore_password, pkcs11_pin, tokenid_salts
+from .secret_files import keystore_password, pkcs11_pin, tokenid_salts
+from .settings import ConfigurationError, Settings
 
 #: Entries of the policy and certificate caches (few applications, few current keys).
 METADATA_CACHE_SIZE = 512
@@ -102,21 +105,22 @@ class Container(containers.DeclarativeContainer):
 
     keystore = providers.Selector(
         config.keystore,
-        pkcs12=providers.Singleton(Pkcs12Keystore, directory=config.keystore_dir, password=config.keystore_password),
+        pkcs12=providers.Singleton(Pkcs12Keystore, directory=config.keystore_dir, password=config.pkcs12_password),
         pkcs11=providers.Singleton(
-            Pkcs11Keystore, module=config.pkcs11.module, token_label=config.pkcs11.token_label, pin=config.pkcs11.pin
+            Pkcs11Keystore, module=config.pkcs11_module, token_label=config.pkcs11_token_label,
+            pin=config.pkcs11_user_pin,
         ),
         memory=providers.Singleton(MemoryKeystore),
     )
 
     certificate_defaults = providers.Singleton(
         CertificateDefaults,
-        common_name=config.cert.common_name,
-        organizational_unit=config.cert.organizational_unit,
-        organization=config.cert.organization,
-        location=config.cert.location,
-        state=config.cert.state,
-        country=config.cert.country,
+        common_name=config.cert_common_name,
+        organizational_unit=config.cert_organizational_unit,
+        organization=config.cert_organization,
+        location=config.cert_location,
+        state=config.cert_state,
+        country=config.cert_country,
     )
     policy_cache = providers.Singleton(
         TtlLruCache, max_entries=METADATA_CACHE_SIZE, ttl_seconds=config.policy_cache_ttl_seconds
@@ -156,12 +160,12 @@ class Container(containers.DeclarativeContainer):
     # The partner trust store (ADR 0012)
     partner_policy = providers.Singleton(
         PartnerTrustPolicy,
-        domains=config.partner.domains,
-        ca_minimum_validity_months=config.partner.ca_minimum_validity_months,
-        certificate_duration_years=config.partner.certificate_duration_years,
-        grace_days=config.partner.grace_days,
-        sign_app_id=config.partner.sign_app_id,
-        resign_ftm_domain_certs=config.partner.resign_ftm_domain_certs,
+        domains=config.partner_domains,
+        ca_minimum_validity_months=config.partner_ca_min_validity_months,
+        certificate_duration_years=config.partner_cert_duration_years,
+        grace_days=config.partner_grace_days,
+        sign_app_id=config.partner_sign_app_id,
+        resign_ftm_domain_certs=config.partner_resign_ftm_certs,
     )
     partner_trust_store = providers.Singleton(
         PartnerTrustStore,
@@ -197,7 +201,7 @@ class Container(containers.DeclarativeContainer):
         pool_facts=providers.Singleton(TtlLruCache, max_entries=2, ttl_seconds=config.policy_cache_ttl_seconds),
     )
     zk_public_keys = providers.Singleton(
-        ZkPublicKeys, app_id=config.zk.public_key_app_id, ref_ids=config.zk.public_key_ref_ids
+        ZkPublicKeys, app_id=config.zk_public_key_app_id, ref_ids=config.zk_public_key_ref_ids
     )
     init_zk_pool = providers.Factory(InitZkPool, symmetric_keys=symmetric_keys, zk_keys=zk_keys)
     zk_encrypt = providers.Factory(ZkEncrypt, zk_keys=zk_keys, hierarchy=hierarchy, public_keys=zk_public_keys)
@@ -208,9 +212,9 @@ class Container(containers.DeclarativeContainer):
     #: PBKDF2 and Argon2 share one bound per process (application/work_limiter.py).
     slow_work = providers.Singleton(
         WorkLimiter,
-        concurrency=config.slow_work.concurrency,
-        waiting=config.slow_work.waiting,
-        wait_seconds=config.slow_work.wait_seconds,
+        concurrency=config.slow_work_concurrency,
+        waiting=config.slow_work_waiting,
+        wait_seconds=config.slow_work_wait_seconds,
     )
 
     pin_encryption = providers.Factory(PinEncryption, iterations=config.pin_hash_iterations, limiter=slow_work)
@@ -218,9 +222,9 @@ class Container(containers.DeclarativeContainer):
         GenerateArgon2Hash,
         parameters=providers.Singleton(
             Argon2Parameters,
-            iterations=config.argon2.iterations,
-            memory_kib=config.argon2.memory_kib,
-            parallelism=config.argon2.parallelism,
+            iterations=config.argon2_iterations,
+            memory_kib=config.argon2_memory_kib,
+            parallelism=config.argon2_parallelism,
         ),
         limiter=slow_work,
     )
@@ -232,11 +236,11 @@ class Container(containers.DeclarativeContainer):
     tokenid_salts = providers.Singleton(
         tokenid_salts,
         data_dir=config.data_dir,
-        uin_salt=config.tokenid.uin_salt,
-        partner_code_salt=config.tokenid.partner_code_salt,
+        uin_salt=config.tokenid_uin_salt,
+        partner_code_salt=config.tokenid_partner_code_salt,
     )
     generate_token_id = providers.Factory(
-        GenerateTokenId, salts=tokenid_salts.provider, length=config.tokenid.length
+        GenerateTokenId, salts=tokenid_salts.provider, length=config.tokenid_length
     )
 
     jwt_sign = providers.Factory(JwtSign, signing_keys=signing_keys)
@@ -264,70 +268,27 @@ def postgres_options(settings: Settings) -> PostgresOptions | None:
         raise ConfigurationError(f"KEYMANAGER_DB_URL: {error}") from None
 
 
+def derived_config(settings: Settings) -> dict[str, object]:
+    """The configuration values computed from the settings rather than set by one of them: paths
+    under the data directory, the PostgreSQL options, and the keystore secrets, read from their
+    files or generated (entrypoints/secret_files.py). Checked here, so a bad combination fails at
+    start. The keys are not Settings field names (tests/unit/test_settings.py checks it)."""
+    if settings.keystore == "pkcs11" and not settings.pkcs11_token_label:
+        raise ConfigurationError("KEYMANAGER_KEYSTORE=pkcs11 needs PKCS11_TOKEN_LABEL (and PKCS11_MODULE)")
+    return {
+        "sqlite_path": settings.sqlite_path,
+        "keystore_dir": settings.keystore_dir,
+        "postgres_options": postgres_options(settings),
+        "pkcs12_password": keystore_password(settings) if settings.keystore == "pkcs12" else b"",
+        "pkcs11_user_pin": pkcs11_pin(settings) if settings.keystore == "pkcs11" else "",
+    }
+
+
 def build_container(settings: Settings, *, upgrade: bool | None = None) -> Container:
     """The container for these settings. The store's schema is brought up to date
     unless ``upgrade`` is False (or, for PostgreSQL, KEYMANAGER_DB_AUTO_UPGRADE=false)."""
-    if settings.keystore == "pkcs11" and not settings.pkcs11_token_label:
-        raise ConfigurationError("KEYMANAGER_KEYSTORE=pkcs11 needs PKCS11_TOKEN_LABEL (and PKCS11_MODULE)")
     container = Container()
-    container.config.from_dict(
-        {
-            "store": settings.store,
-            "keystore": settings.keystore,
-            "sqlite_path": settings.sqlite_path,
-            "postgres_options": postgres_options(settings),
-            "keystore_dir": settings.keystore_dir,
-            "keystore_password": keystore_password(settings) if settings.keystore == "pkcs12" else b"",
-            "pkcs11": {
-                "module": settings.pkcs11_module,
-                "token_label": settings.pkcs11_token_label or "",
-                "pin": pkcs11_pin(settings) if settings.keystore == "pkcs11" else "",
-            },
-            "key_cache_size": settings.key_cache_size,
-            "key_cache_ttl_seconds": settings.key_cache_ttl_seconds,
-            "policy_cache_ttl_seconds": settings.policy_cache_ttl_seconds,
-            "partner_trust_cache_seconds": settings.partner_trust_cache_seconds,
-            "zk": {
-                "pool_size": settings.zk_pool_size,
-                "public_key_app_id": settings.zk_public_key_app_id,
-                "public_key_ref_ids": settings.zk_public_key_ref_ids,
-            },
-            "pin_hash_iterations": settings.pin_hash_iterations,
-            "argon2": {
-                "iterations": settings.argon2_iterations,
-                "memory_kib": settings.argon2_memory_kib,
-                "parallelism": settings.argon2_parallelism,
-            },
-            "max_body_bytes": settings.max_body_bytes,
-            "data_dir": settings.data_dir,
-            "tokenid": {
-                "uin_salt": settings.tokenid_uin_salt or "",
-                "partner_code_salt": settings.tokenid_partner_code_salt or "",
-                "length": settings.tokenid_length,
-            },
-            "slow_work": {
-                "concurrency": settings.slow_work_concurrency,
-                "waiting": settings.slow_work_waiting,
-                "wait_seconds": settings.slow_work_wait_seconds,
-            },
-            "partner": {
-                "domains": settings.partner_domains,
-                "ca_minimum_validity_months": settings.partner_ca_min_validity_months,
-                "certificate_duration_years": settings.partner_cert_duration_years,
-                "grace_days": settings.partner_grace_days,
-                "sign_app_id": settings.partner_sign_app_id,
-                "resign_ftm_domain_certs": settings.partner_resign_ftm_certs,
-            },
-            "cert": {
-                "common_name": settings.cert_common_name,
-                "organizational_unit": settings.cert_organizational_unit,
-                "organization": settings.cert_organization,
-                "location": settings.cert_location,
-                "state": settings.cert_state,
-                "country": settings.cert_country,
-            },
-        }
-    )
+    container.config.from_dict(settings.as_config() | derived_config(settings))
     if upgrade is None:
         upgrade = settings.store == "sqlite" or settings.db_auto_upgrade
     if upgrade and settings.store != "memory":

@@ -1,15 +1,23 @@
-"""Configuration from environment variables (documented in the README).
+"""Configuration from environment variables: each setting declared once.
 
-Read once by whoever builds the application (the CLI, the WSGI factory, a
-test) and passed down explicitly: no global settings object.
+A setting is a field of the frozen ``Settings`` dataclass, declared with ``setting(...)``: its
+environment variable, the parser that reads it, its default and the one line of the README's
+configuration table. ``Settings.from_env`` reads every declared field; the container is configured
+with the field names (``Settings.as_config``); ``python -m entrypoints.settings --markdown`` prints
+the README's table (tests/unit/test_settings.py keeps the README in step with the declarations).
+
+Read once by whoever builds the application (the CLI, the WSGI factory, a test) and passed down
+explicitly: no global settings object.
 """
 from __future__ import annotations
 
+import argparse
 import os
-import secrets
-from dataclasses import dataclass, field, replace
+import re
+import sys
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from domain.partner_trust import DEFAULT_PARTNER_DOMAINS
 
@@ -39,88 +47,311 @@ class ConfigurationError(Exception):
     """A setting is missing or malformed; the message names the variable."""
 
 
+# -- parsers: (environment, variable) -> the value, or None when unset or blank (the default applies)
+
+Parser = Callable[[Mapping[str, str], str], Any]
+
+
+def text(env: Mapping[str, str], name: str) -> str | None:
+    """Surrounding blanks removed."""
+    return env.get(name, "").strip() or None
+
+
+def verbatim(env: Mapping[str, str], name: str) -> str | None:
+    """As given (secrets and URLs: a password may begin or end with a blank)."""
+    return env.get(name) or None
+
+
+def path(env: Mapping[str, str], name: str) -> Path | None:
+    value = text(env, name)
+    return Path(value) if value else None
+
+
+def flag(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
+
+
+def comma_list(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
+    """Comma-separated, blanks around each item and empty items dropped; none at all: the default."""
+    return tuple(item.strip() for item in env.get(name, "").split(",") if item.strip()) or None
+
+
+def upper_comma_list(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
+    items = comma_list(env, name)
+    return tuple(item.upper() for item in items) if items else None
+
+
+def number(kind: type = int, *, at_least: float | None = None, at_most: float | None = None) -> Parser:
+    """A non-negative int or float; a value outside [at_least, at_most] is moved to the nearer bound."""
+    def parse(env: Mapping[str, str], name: str) -> float | None:
+        raw = env.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
+        if value < 0:
+            raise ConfigurationError(f"{name} must not be negative")
+        if at_least is not None:
+            value = max(at_least, value)
+        if at_most is not None:
+            value = min(at_most, value)
+        return kind(value)
+    return parse
+
+
+def choice(*allowed: str) -> Parser:
+    """One of ``allowed``, compared case-insensitively."""
+    def parse(env: Mapping[str, str], name: str) -> str | None:
+        value = env.get(name, "").strip().lower()
+        if value and value not in allowed:
+            raise ConfigurationError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        return value or None
+    return parse
+
+
+def role_family(env: Mapping[str, str], name: str) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    """The family KEYMANAGER_ROLES_<KEY>=role,role: (key, roles) pairs sorted by key; blank ones ignored.
+    An unknown key is refused when the role table is built (entrypoints/http/roles.py)."""
+    pairs = (
+        (variable[len(ROLES_PREFIX):].lower(), tuple(r.strip() for r in value.split(",") if r.strip()))
+        for variable, value in env.items()
+        if variable.upper().startswith(ROLES_PREFIX) and value.strip()
+    )
+    return tuple(sorted(pairs)) or None
+
+
+# -- declarations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """How a setting is read and documented."""
+
+    env: str
+    parse: Parser
+    doc: str
+    #: The default as the README shows it, when not the value itself (markdown).
+    shown: str | None = None
+
+
+def setting(env: str, parse: Parser, default: Any, doc: str, *, shown: str | None = None,
+            hidden: bool = False) -> Any:
+    """A field of ``Settings`` read from ``env``; ``hidden`` keeps a secret out of repr()."""
+    return field(default=default, repr=not hidden, metadata={"setting": Declaration(env, parse, doc, shown)})
+
+
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = Path("var")
-    host: str = "127.0.0.1"
-    port: int = 8088
-    workers: int = 2
-    store: str = "sqlite"
-    db_url: str | None = field(default=None, repr=False)
-    db_pool_size: int = 8
-    db_timeout_seconds: float = 10.0
-    db_auto_upgrade: bool = True
-    keystore_directory: Path | None = None
-    keystore: str = "pkcs12"
-    keystore_password: str | None = field(default=None, repr=False)
-    keystore_password_file: Path | None = None
-    pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
-    pkcs11_token_label: str | None = None
-    pkcs11_pin: str | None = field(default=None, repr=False)
-    pkcs11_pin_file: Path | None = None
-    key_cache_size: int = 1024
-    key_cache_ttl_seconds: float = 900.0
-    policy_cache_ttl_seconds: float = 60.0
-    max_body_bytes: int = 20 * 1024 * 1024
-    #: The HTTP server (entrypoints/server): how long a client may take to send its request
-    #: head and its body before the connection is closed, and where requests run.
-    header_timeout_seconds: float = 10.0
-    body_timeout_seconds: float = 30.0
-    server_dispatch: str = "auto"
-    server_threads: int = 4
-    #: text (time LEVEL logger: message) or json (one object a line, with request id, route, status, latency).
-    log_format: str = "text"
-    #: Origins allowed by CORS (the reference's @CrossOrigin); empty: CORS off; ("*",): any origin.
-    cors_origins: tuple[str, ...] = ()
-    #: GET /actuator/prometheus without a token (like actuator behind a cluster network); false: admins only.
-    metrics_public: bool = True
-    #: keymanager serve renews due keys this often (seconds; 0: never, then run `keymanager rotate --due`).
-    rotation_interval_seconds: float = 3600.0
-    auto_init: bool = True
-    init_keys: tuple[str, ...] = DEFAULT_INIT_KEYS
-    cert_common_name: str = "www.mosip.io"
-    cert_organizational_unit: str = "MOSIP-TECH-CENTER"
-    cert_organization: str = "IITB"
-    cert_location: str = "BANGALORE"
-    cert_state: str = "KA"
-    cert_country: str = "IN"
-    auth_mode: str = "dev"
-    oidc_issuer: str | None = None
-    oidc_jwks_url: str | None = None
-    oidc_audience: tuple[str, ...] = ()
-    oidc_roles_claim: str = "realm_access.roles"
-    oidc_username_claim: str = "preferred_username"
-    oidc_leeway_seconds: int = 30
-    oidc_jwks_cache_seconds: float = 3600.0
-    oidc_jwks_min_refresh_seconds: float = 30.0
-    oidc_http_timeout_seconds: float = 5.0
-    #: The partner trust store (mosip.kernel.partner.*): domains, upload rules, the PMS key.
-    partner_domains: tuple[str, ...] = DEFAULT_PARTNER_DOMAINS
-    partner_ca_min_validity_months: int = 12
-    partner_cert_duration_years: int = 1
-    partner_grace_days: int = 30
-    partner_sign_app_id: str = "PMS"
-    partner_resign_ftm_certs: bool = False
-    partner_trust_cache_seconds: float = 7200.0
-    #: Zero-knowledge encryption: pool size, and whose certificates the random key goes to.
-    zk_pool_size: int = 10000
-    zk_public_key_app_id: str = "IDA"
-    zk_public_key_ref_ids: tuple[str, ...] = ("PUBLIC_KEY",)
-    #: encryptWithPin / decryptWithPin (mosip.kernel.crypto.hash-iteration) and generateArgon2Hash.
-    pin_hash_iterations: int = 100000
-    argon2_iterations: int = 10
-    argon2_memory_kib: int = 65536
-    argon2_parallelism: int = 2
-    #: Bound on deliberately slow work per process (application/work_limiter.py).
-    slow_work_concurrency: int = 1
-    slow_work_waiting: int = 1
-    slow_work_wait_seconds: float = 5.0
-    #: Token IDs: the salts (generated into the data dir on first use when unset) and length.
-    tokenid_uin_salt: str | None = field(default=None, repr=False)
-    tokenid_partner_code_salt: str | None = field(default=None, repr=False)
-    tokenid_length: int = 36
-    #: (role key, roles) pairs from KEYMANAGER_ROLES_<KEY>; a dict is accepted and normalised.
-    role_overrides: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # -- the HTTP server (entrypoints/server)
+    data_dir: Path = setting(
+        "KEYMANAGER_DATA_DIR", path, Path("var"),
+        "where the SQLite file, the keystore directory and the generated keystore password live")
+    host: str = setting("KEYMANAGER_HOST", text, "127.0.0.1", "listen address")
+    port: int = setting("KEYMANAGER_PORT", number(int), 8088, "listen port")
+    workers: int = setting(
+        "KEYMANAGER_WORKERS", number(int, at_least=1), 2,
+        "server worker processes (granian; a worker that dies is replaced)")
+    header_timeout_seconds: float = setting(
+        "KEYMANAGER_HEADER_TIMEOUT_SECONDS", number(float, at_least=0.5, at_most=60.0), 10.0,
+        "a connection whose request head has not arrived by then is closed (0.5 to 60)")
+    body_timeout_seconds: float = setting(
+        "KEYMANAGER_BODY_TIMEOUT_SECONDS", number(float, at_least=0.5), 30.0,
+        "a request body that has not fully arrived by then gets HTTP 408")
+    server_dispatch: str = setting(
+        "KEYMANAGER_SERVER_DISPATCH", choice(*SERVER_DISPATCH), "auto",
+        "where requests run: `inline` on each worker's event loop (auto with SQLite + PKCS#12), `threads` in a "
+        "pool (auto with PostgreSQL or an HSM)")
+    server_threads: int = setting(
+        "KEYMANAGER_SERVER_THREADS", number(int, at_least=1), 4,
+        "per worker: the pool for `threads` dispatch and for PBKDF2/Argon2 requests")
+    log_format: str = setting(
+        "KEYMANAGER_LOG_FORMAT", choice(*LOG_FORMATS), "text",
+        "`text` (time LEVEL logger: message) or `json` (one object a line; see \"Logs\")")
+    cors_origins: tuple[str, ...] = setting(
+        "KEYMANAGER_CORS_ORIGINS", comma_list, (),
+        "origins allowed by CORS, comma-separated, `*` for any (the reference's `@CrossOrigin`); preflights then "
+        "need no token", shown="— (CORS off)")
+    metrics_public: bool = setting(
+        "KEYMANAGER_METRICS_PUBLIC", flag, True,
+        "`GET /actuator/prometheus` without a token (like actuator behind a cluster network); `false`: only "
+        "`ZONAL_ADMIN`/`GLOBAL_ADMIN` (role key `getactuatorprometheus`)")
+    rotation_interval_seconds: float = setting(
+        "KEYMANAGER_ROTATION_INTERVAL_SECONDS", number(float, at_least=0.0), 3600.0,
+        "`keymanager serve` renews the keys that are due this often, in every worker (each successor is made "
+        "once; 0: never — then run `keymanager rotate --due`)")
+    max_body_bytes: int = setting(
+        "KEYMANAGER_MAX_BODY_BYTES", number(int), 20 * 1024 * 1024,
+        "largest accepted request body, declared or chunked (HTTP 413 beyond)")
+
+    # -- the key store
+    store: str = setting(
+        "KEYMANAGER_STORE", choice(*STORES), "sqlite",
+        "`sqlite` (embedded, persistent), `postgres` (shared by many instances) or `memory` (throwaway)")
+    db_url: str | None = setting(
+        "KEYMANAGER_DB_URL", verbatim, None,
+        "with `postgres`: `postgresql://user[:password]@host[:port]/database[?schema=keymgr]`", hidden=True)
+    db_pool_size: int = setting(
+        "KEYMANAGER_DB_POOL_SIZE", number(int, at_least=1), 8, "PostgreSQL connections per process")
+    db_timeout_seconds: float = setting(
+        "KEYMANAGER_DB_TIMEOUT_SECONDS", number(float, at_least=1.0), 10.0,
+        "longest wait for the database (and for a request's audit record) before a request fails with HTTP 503")
+    db_auto_upgrade: bool = setting(
+        "KEYMANAGER_DB_AUTO_UPGRADE", flag, True,
+        "apply pending schema migrations at start (else run `keymanager db upgrade`)")
+
+    # -- the keystore
+    keystore: str = setting(
+        "KEYMANAGER_KEYSTORE", choice(*KEYSTORES), "pkcs12",
+        "`pkcs12` (embedded, persistent), `pkcs11` (an HSM) or `memory` (throwaway)")
+    pkcs11_module: str = setting(
+        "PKCS11_MODULE", text, "/usr/lib/softhsm/libsofthsm2.so", "with `pkcs11`: the PKCS#11 library of the HSM")
+    pkcs11_token_label: str | None = setting(
+        "PKCS11_TOKEN_LABEL", text, None, "with `pkcs11`: the token's label")
+    pkcs11_pin: str | None = setting(
+        "PKCS11_TOKEN_PIN", verbatim, None, "with `pkcs11`: the user PIN (never logged)", hidden=True)
+    pkcs11_pin_file: Path | None = setting(
+        "PKCS11_TOKEN_PIN_FILE", path, None,
+        "with `pkcs11`: a file holding the user PIN (used when `PKCS11_TOKEN_PIN` is unset)")
+    keystore_directory: Path | None = setting(
+        "KEYMANAGER_KEYSTORE_DIR", path, None,
+        "the PKCS#12 keystore directory (share it between instances that share a database)",
+        shown="`<data dir>/keystore`")
+    keystore_password: str | None = setting(
+        "KEYMANAGER_KEYSTORE_PASSWORD", verbatim, None, "the PKCS#12 keystore password", hidden=True)
+    keystore_password_file: Path | None = setting(
+        "KEYMANAGER_KEYSTORE_PASSWORD_FILE", path, None,
+        "a file holding the PKCS#12 keystore password (used when `KEYMANAGER_KEYSTORE_PASSWORD` is unset)")
+
+    # -- the key ceremony, caches
+    auto_init: bool = setting(
+        "KEYMANAGER_AUTO_INIT", flag, True, "run the (idempotent) key ceremony when `serve` starts")
+    init_keys: tuple[str, ...] = setting(
+        "KEYMANAGER_INIT_KEYS", comma_list, DEFAULT_INIT_KEYS,
+        "keys the ceremony makes, `APP` or `APP:REF`, ROOT first")
+    cert_common_name: str = setting(
+        "KEYMANAGER_CERT_COMMON_NAME", text, "www.mosip.io",
+        "default certificate subject: common name (module keys get CN `<common name> (<APP>)`)")
+    cert_organizational_unit: str = setting(
+        "KEYMANAGER_CERT_ORGANIZATIONAL_UNIT", text, "MOSIP-TECH-CENTER",
+        "default certificate subject: organizational unit")
+    cert_organization: str = setting(
+        "KEYMANAGER_CERT_ORGANIZATION", text, "IITB", "default certificate subject: organization")
+    cert_location: str = setting(
+        "KEYMANAGER_CERT_LOCATION", text, "BANGALORE", "default certificate subject: location")
+    cert_state: str = setting("KEYMANAGER_CERT_STATE", text, "KA", "default certificate subject: state")
+    cert_country: str = setting("KEYMANAGER_CERT_COUNTRY", text, "IN", "default certificate subject: country")
+    key_cache_size: int = setting(
+        "KEYMANAGER_KEY_CACHE_SIZE", number(int), 1024,
+        "entries in the cache of unwrapped base keys for decryption (0 disables)")
+    key_cache_ttl_seconds: float = setting(
+        "KEYMANAGER_KEY_CACHE_TTL_SECONDS", number(float), 900.0,
+        "how long an unwrapped base key (and a certificate) stays cached")
+    policy_cache_ttl_seconds: float = setting(
+        "KEYMANAGER_POLICY_CACHE_TTL_SECONDS", number(float), 60.0, "how long a key policy row is cached")
+
+    # -- authentication and roles (entrypoints/http/auth.py, roles.py)
+    auth_mode: str = setting(
+        "KEYMANAGER_AUTH", choice(*AUTH_MODES), "dev",
+        "`oidc` (production: bearer tokens from your identity provider) or `dev` (no authentication, announced; "
+        "see below)")
+    oidc_issuer: str | None = setting(
+        "KEYMANAGER_OIDC_ISSUER", text, None,
+        "with `oidc`: the tokens' `iss`, e.g. `https://keycloak.example/auth/realms/mosip`")
+    oidc_jwks_url: str | None = setting(
+        "KEYMANAGER_OIDC_JWKS_URL", text, None,
+        "with `oidc`: the issuer's JWKS, e.g. `…/realms/mosip/protocol/openid-connect/certs`")
+    oidc_audience: tuple[str, ...] = setting(
+        "KEYMANAGER_OIDC_AUDIENCE", comma_list, (),
+        "with `oidc`: accepted `aud` values, comma-separated (a token must name one)")
+    oidc_roles_claim: str = setting(
+        "KEYMANAGER_OIDC_ROLES_CLAIM", text, "realm_access.roles",
+        "dotted path of the roles in the token (e.g. `resource_access.keymanager.roles`)")
+    oidc_username_claim: str = setting(
+        "KEYMANAGER_OIDC_USERNAME_CLAIM", text, "preferred_username",
+        "the claim compared with a key policy's `access_allowed`")
+    oidc_leeway_seconds: int = setting(
+        "KEYMANAGER_OIDC_LEEWAY_SECONDS", number(int), 30, "clock skew allowed on `exp`, `nbf` and `iat`")
+    oidc_jwks_cache_seconds: float = setting(
+        "KEYMANAGER_OIDC_JWKS_CACHE_SECONDS", number(float), 3600.0,
+        "how long the fetched JWKS is used before it is fetched again")
+    oidc_jwks_min_refresh_seconds: float = setting(
+        "KEYMANAGER_OIDC_JWKS_MIN_REFRESH_SECONDS", number(float), 30.0,
+        "at most one extra JWKS fetch per this many seconds for an unknown `kid` (and after a failed fetch)")
+    oidc_http_timeout_seconds: float = setting(
+        "KEYMANAGER_OIDC_HTTP_TIMEOUT_SECONDS", number(float, at_least=0.5), 5.0, "timeout of a JWKS fetch")
+    role_overrides: tuple[tuple[str, tuple[str, ...]], ...] = setting(
+        f"{ROLES_PREFIX}<KEY>", role_family, (),
+        "roles allowed for one role key, comma-separated, e.g. `KEYMANAGER_ROLES_POSTENCRYPT=REGISTRATION_PROCESSOR,"
+        "RESIDENT`; an unknown key is refused at start", shown="the reference's (§13 of the spec)")
+
+    # -- the partner trust store (mosip.kernel.partner.*, ADR 0012)
+    partner_domains: tuple[str, ...] = setting(
+        "KEYMANAGER_PARTNER_DOMAINS", upper_comma_list, DEFAULT_PARTNER_DOMAINS,
+        "partner domains, each with its own trust store (compared case-insensitively, stored upper-case)")
+    partner_ca_min_validity_months: int = setting(
+        "KEYMANAGER_PARTNER_CA_MIN_VALIDITY_MONTHS", number(int, at_least=0), 12,
+        "a CA certificate must stay valid at least this long to be uploaded")
+    partner_cert_duration_years: int = setting(
+        "KEYMANAGER_PARTNER_CERT_DURATION_YEARS", number(int, at_least=1), 1,
+        "validity of re-issued partner certificates")
+    partner_grace_days: int = setting(
+        "KEYMANAGER_PARTNER_GRACE_DAYS", number(int), 30,
+        "a partner certificate needs `365×years − grace` days left")
+    partner_sign_app_id: str = setting(
+        "KEYMANAGER_PARTNER_SIGN_APP_ID", text, "PMS", "the master key that re-issues partner certificates")
+    partner_resign_ftm_certs: bool = setting(
+        "KEYMANAGER_PARTNER_RESIGN_FTM_CERTS", flag, False, "FTM partners get the re-issued chain instead of their own")
+    partner_trust_cache_seconds: float = setting(
+        "KEYMANAGER_PARTNER_TRUST_CACHE_SECONDS", number(float), 7200.0,
+        "longest a domain's parsed trust store stays cached (any upload refreshes it at once)")
+
+    # -- zero-knowledge encryption (ADR 0013)
+    zk_pool_size: int = setting(
+        "KEYMANAGER_ZK_POOL_SIZE", number(int, at_least=0), 10000,
+        "random keys in the ZK pool, made by `keymanager init` / `zk init` (0: none)")
+    zk_public_key_app_id: str = setting(
+        "KEYMANAGER_ZK_PUBLIC_KEY_APP_ID", text, "IDA", "whose certificates `zkEncrypt` encrypts the random key to")
+    zk_public_key_ref_ids: tuple[str, ...] = setting(
+        "KEYMANAGER_ZK_PUBLIC_KEY_REF_IDS", comma_list, ("PUBLIC_KEY",),
+        "the references of those certificates, comma-separated")
+
+    # -- PIN encryption, Argon2, slow work (application/work_limiter.py), token IDs
+    pin_hash_iterations: int = setting(
+        "KEYMANAGER_PIN_HASH_ITERATIONS", number(int, at_least=1), 100000,
+        "PBKDF2-HMAC-SHA512 iterations of `encryptWithPin` / `decryptWithPin` (both sides must agree)")
+    argon2_iterations: int = setting(
+        "KEYMANAGER_ARGON2_ITERATIONS", number(int, at_least=1), 10, "`generateArgon2Hash` iterations")
+    argon2_memory_kib: int = setting(
+        "KEYMANAGER_ARGON2_MEMORY_KIB", number(int, at_least=8), 65536, "`generateArgon2Hash` memory, KiB")
+    argon2_parallelism: int = setting(
+        "KEYMANAGER_ARGON2_PARALLELISM", number(int, at_least=1), 2, "`generateArgon2Hash` parallelism")
+    slow_work_concurrency: int = setting(
+        "KEYMANAGER_SLOW_WORK_CONCURRENCY", number(int, at_least=1), 1,
+        "per worker process: PBKDF2/Argon2 computations at once (see `docs/performance.md`)")
+    slow_work_waiting: int = setting(
+        "KEYMANAGER_SLOW_WORK_WAITING", number(int, at_least=0), 1,
+        "per worker process: requests that may wait for one; beyond that HTTP 503")
+    slow_work_wait_seconds: float = setting(
+        "KEYMANAGER_SLOW_WORK_WAIT_SECONDS", number(float, at_least=0.0), 5.0,
+        "how long such a request may wait; beyond that HTTP 503")
+    tokenid_uin_salt: str | None = setting(
+        "KEYMANAGER_TOKENID_UIN_SALT", verbatim, None,
+        "token ID salt of the UIN; when unset, generated once into `<data dir>/tokenid.salts` (instances sharing "
+        "a database must share it)", shown="generated", hidden=True)
+    tokenid_partner_code_salt: str | None = setting(
+        "KEYMANAGER_TOKENID_PARTNERCODE_SALT", verbatim, None,
+        "token ID salt of the partner code; generated likewise", shown="generated", hidden=True)
+    tokenid_length: int = setting(
+        "KEYMANAGER_TOKENID_LENGTH", number(int, at_least=1), 36, "token ID digits")
 
     def __post_init__(self) -> None:
         # Checked here, not only in from_env, so that a Settings built in code cannot
@@ -147,6 +378,21 @@ class Settings:
         if not self.oidc_roles_claim.strip() or not self.oidc_username_claim.strip():
             raise ConfigurationError("KEYMANAGER_OIDC_ROLES_CLAIM and KEYMANAGER_OIDC_USERNAME_CLAIM must not be blank")
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Every declared setting from its variable; unset or blank ones keep their defaults."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for name, declared in declarations().items():
+            value = declared.parse(env, declared.env)
+            if value is not None:
+                values[name] = value
+        return cls(**values)
+
+    def as_config(self) -> dict[str, Any]:
+        """The settings by field name: the container's configuration (entrypoints/containers.py)."""
+        return {name: getattr(self, name) for name in declarations()}
+
     def auth_summary(self) -> str:
         """One line for `keymanager status` and the logs: the dev mode must never go unnoticed."""
         if self.auth_mode == "dev":
@@ -161,217 +407,68 @@ class Settings:
     def keystore_dir(self) -> Path:
         return self.keystore_directory or self.data_dir / "keystore"
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
-        env = os.environ if env is None else env
-        base = cls()
-
-        def text(name: str, default: str) -> str:
-            value = env.get(name, "").strip()
-            return value or default
-
-        def number(name: str, default: float, kind: type = int) -> float:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                value = kind(raw)
-            except ValueError:
-                raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-            if value < 0:
-                raise ConfigurationError(f"{name} must not be negative")
-            return value
-
-        def choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
-            value = text(name, default).lower()
-            if value not in allowed:
-                raise ConfigurationError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
-            return value
-
-        def flag(name: str, default: bool) -> bool:
-            raw = env.get(name, "").strip().lower()
-            if not raw:
-                return default
-            if raw in ("1", "true", "yes", "on"):
-                return True
-            if raw in ("0", "false", "no", "off"):
-                return False
-            raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
-
-        password_file = env.get("KEYMANAGER_KEYSTORE_PASSWORD_FILE", "").strip()
-        keystore_directory = env.get("KEYMANAGER_KEYSTORE_DIR", "").strip()
-        pin_file = env.get("PKCS11_TOKEN_PIN_FILE", "").strip()
-        init_keys = tuple(k.strip() for k in env.get("KEYMANAGER_INIT_KEYS", "").split(",") if k.strip())
-        role_overrides = tuple(
-            sorted(
-                (name[len(ROLES_PREFIX):].lower(), tuple(r.strip() for r in value.split(",") if r.strip()))
-                for name, value in env.items()
-                if name.upper().startswith(ROLES_PREFIX) and value.strip()
-            )
-        )
-        return cls(
-            data_dir=Path(text("KEYMANAGER_DATA_DIR", str(base.data_dir))),
-            host=text("KEYMANAGER_HOST", base.host),
-            port=int(number("KEYMANAGER_PORT", base.port)),
-            workers=max(1, int(number("KEYMANAGER_WORKERS", base.workers))),
-            store=choice("KEYMANAGER_STORE", base.store, STORES),
-            db_url=env.get("KEYMANAGER_DB_URL") or None,
-            db_pool_size=max(1, int(number("KEYMANAGER_DB_POOL_SIZE", base.db_pool_size))),
-            db_timeout_seconds=max(1.0, float(number("KEYMANAGER_DB_TIMEOUT_SECONDS", base.db_timeout_seconds, float))),
-            db_auto_upgrade=flag("KEYMANAGER_DB_AUTO_UPGRADE", base.db_auto_upgrade),
-            keystore_directory=Path(keystore_directory) if keystore_directory else None,
-            keystore=choice("KEYMANAGER_KEYSTORE", base.keystore, KEYSTORES),
-            keystore_password=env.get("KEYMANAGER_KEYSTORE_PASSWORD") or None,
-            keystore_password_file=Path(password_file) if password_file else None,
-            pkcs11_module=text("PKCS11_MODULE", base.pkcs11_module),
-            pkcs11_token_label=env.get("PKCS11_TOKEN_LABEL", "").strip() or None,
-            pkcs11_pin=env.get("PKCS11_TOKEN_PIN") or None,
-            pkcs11_pin_file=Path(pin_file) if pin_file else None,
-            key_cache_size=int(number("KEYMANAGER_KEY_CACHE_SIZE", base.key_cache_size)),
-            key_cache_ttl_seconds=float(number("KEYMANAGER_KEY_CACHE_TTL_SECONDS", base.key_cache_ttl_seconds, float)),
-            policy_cache_ttl_seconds=float(
-                number("KEYMANAGER_POLICY_CACHE_TTL_SECONDS", base.policy_cache_ttl_seconds, float)
-            ),
-            max_body_bytes=int(number("KEYMANAGER_MAX_BODY_BYTES", base.max_body_bytes)),
-            header_timeout_seconds=min(60.0, max(
-                0.5, float(number("KEYMANAGER_HEADER_TIMEOUT_SECONDS", base.header_timeout_seconds, float))
-            )),
-            body_timeout_seconds=max(
-                0.5, float(number("KEYMANAGER_BODY_TIMEOUT_SECONDS", base.body_timeout_seconds, float))
-            ),
-            server_dispatch=choice("KEYMANAGER_SERVER_DISPATCH", base.server_dispatch, SERVER_DISPATCH),
-            server_threads=max(1, int(number("KEYMANAGER_SERVER_THREADS", base.server_threads))),
-            log_format=choice("KEYMANAGER_LOG_FORMAT", base.log_format, LOG_FORMATS),
-            metrics_public=flag("KEYMANAGER_METRICS_PUBLIC", base.metrics_public),
-            rotation_interval_seconds=max(
-                0.0, float(number("KEYMANAGER_ROTATION_INTERVAL_SECONDS", base.rotation_interval_seconds, float))
-            ),
-            cors_origins=tuple(o.strip() for o in env.get("KEYMANAGER_CORS_ORIGINS", "").split(",") if o.strip()),
-            auto_init=flag("KEYMANAGER_AUTO_INIT", base.auto_init),
-            init_keys=init_keys or base.init_keys,
-            cert_common_name=text("KEYMANAGER_CERT_COMMON_NAME", base.cert_common_name),
-            cert_organizational_unit=text("KEYMANAGER_CERT_ORGANIZATIONAL_UNIT", base.cert_organizational_unit),
-            cert_organization=text("KEYMANAGER_CERT_ORGANIZATION", base.cert_organization),
-            cert_location=text("KEYMANAGER_CERT_LOCATION", base.cert_location),
-            cert_state=text("KEYMANAGER_CERT_STATE", base.cert_state),
-            cert_country=text("KEYMANAGER_CERT_COUNTRY", base.cert_country),
-            auth_mode=choice("KEYMANAGER_AUTH", base.auth_mode, AUTH_MODES),
-            oidc_issuer=env.get("KEYMANAGER_OIDC_ISSUER", "").strip() or None,
-            oidc_jwks_url=env.get("KEYMANAGER_OIDC_JWKS_URL", "").strip() or None,
-            # comma-separated: a token naming any one of them is accepted
-            oidc_audience=tuple(a.strip() for a in env.get("KEYMANAGER_OIDC_AUDIENCE", "").split(",") if a.strip()),
-            oidc_roles_claim=text("KEYMANAGER_OIDC_ROLES_CLAIM", base.oidc_roles_claim),
-            oidc_username_claim=text("KEYMANAGER_OIDC_USERNAME_CLAIM", base.oidc_username_claim),
-            oidc_leeway_seconds=int(number("KEYMANAGER_OIDC_LEEWAY_SECONDS", base.oidc_leeway_seconds)),
-            oidc_jwks_cache_seconds=float(
-                number("KEYMANAGER_OIDC_JWKS_CACHE_SECONDS", base.oidc_jwks_cache_seconds, float)
-            ),
-            oidc_jwks_min_refresh_seconds=float(
-                number("KEYMANAGER_OIDC_JWKS_MIN_REFRESH_SECONDS", base.oidc_jwks_min_refresh_seconds, float)
-            ),
-            oidc_http_timeout_seconds=max(
-                0.5, float(number("KEYMANAGER_OIDC_HTTP_TIMEOUT_SECONDS", base.oidc_http_timeout_seconds, float))
-            ),
-            partner_domains=tuple(
-                d.strip().upper() for d in env.get("KEYMANAGER_PARTNER_DOMAINS", "").split(",") if d.strip()
-            ) or base.partner_domains,
-            partner_ca_min_validity_months=max(
-                0, int(number("KEYMANAGER_PARTNER_CA_MIN_VALIDITY_MONTHS", base.partner_ca_min_validity_months))
-            ),
-            partner_cert_duration_years=max(
-                1, int(number("KEYMANAGER_PARTNER_CERT_DURATION_YEARS", base.partner_cert_duration_years))
-            ),
-            partner_grace_days=int(number("KEYMANAGER_PARTNER_GRACE_DAYS", base.partner_grace_days)),
-            partner_sign_app_id=text("KEYMANAGER_PARTNER_SIGN_APP_ID", base.partner_sign_app_id),
-            partner_resign_ftm_certs=flag("KEYMANAGER_PARTNER_RESIGN_FTM_CERTS", base.partner_resign_ftm_certs),
-            partner_trust_cache_seconds=float(
-                number("KEYMANAGER_PARTNER_TRUST_CACHE_SECONDS", base.partner_trust_cache_seconds, float)
-            ),
-            zk_pool_size=max(0, int(number("KEYMANAGER_ZK_POOL_SIZE", base.zk_pool_size))),
-            zk_public_key_app_id=text("KEYMANAGER_ZK_PUBLIC_KEY_APP_ID", base.zk_public_key_app_id),
-            zk_public_key_ref_ids=tuple(
-                r.strip() for r in env.get("KEYMANAGER_ZK_PUBLIC_KEY_REF_IDS", "").split(",") if r.strip()
-            ) or base.zk_public_key_ref_ids,
-            pin_hash_iterations=max(1, int(number("KEYMANAGER_PIN_HASH_ITERATIONS", base.pin_hash_iterations))),
-            argon2_iterations=max(1, int(number("KEYMANAGER_ARGON2_ITERATIONS", base.argon2_iterations))),
-            argon2_memory_kib=max(8, int(number("KEYMANAGER_ARGON2_MEMORY_KIB", base.argon2_memory_kib))),
-            argon2_parallelism=max(1, int(number("KEYMANAGER_ARGON2_PARALLELISM", base.argon2_parallelism))),
-            slow_work_concurrency=max(1, int(number("KEYMANAGER_SLOW_WORK_CONCURRENCY", base.slow_work_concurrency))),
-            slow_work_waiting=max(0, int(number("KEYMANAGER_SLOW_WORK_WAITING", base.slow_work_waiting))),
-            slow_work_wait_seconds=max(
-                0.0, float(number("KEYMANAGER_SLOW_WORK_WAIT_SECONDS", base.slow_work_wait_seconds, float))
-            ),
-            tokenid_uin_salt=env.get("KEYMANAGER_TOKENID_UIN_SALT") or None,
-            tokenid_partner_code_salt=env.get("KEYMANAGER_TOKENID_PARTNERCODE_SALT") or None,
-            tokenid_length=max(1, int(number("KEYMANAGER_TOKENID_LENGTH", base.tokenid_length))),
-            role_overrides=role_overrides,
-        )
-
     def with_overrides(self, **changes: object) -> "Settings":
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def keystore_password(settings: Settings) -> bytes:
-    """The PKCS#12 keystore password: from the environment, from a file, or (embedded
-    default, first start) a random one generated into <data dir>/keystore.password (0600)."""
-    if settings.keystore_password:
-        return settings.keystore_password.encode("utf-8")
-    path = settings.keystore_password_file or settings.data_dir / "keystore.password"
-    if settings.keystore_password_file is None and not path.exists():
-        _create_secret_file(path, secrets.token_urlsafe(32))
-    try:
-        password = path.read_text(encoding="utf-8").strip()
-    except OSError:
-        raise ConfigurationError(f"cannot read the keystore password file {path}") from None
-    if not password:
-        raise ConfigurationError(f"the keystore password file {path} is empty")
-    return password.encode("utf-8")
+def declarations() -> dict[str, Declaration]:
+    """Every setting's declaration by field name, in declaration order."""
+    return {item.name: item.metadata["setting"] for item in fields(Settings)}
 
 
-def tokenid_salts(data_dir: Path, uin_salt: str | None, partner_code_salt: str | None) -> tuple[str, str]:
-    """The token-ID salts: from the environment, else random ones generated once into
-    <data dir>/tokenid.salts (0600). Instances sharing a database must share the salts."""
-    if uin_salt and partner_code_salt:
-        return uin_salt, partner_code_salt
-    path = Path(data_dir) / "tokenid.salts"
-    if not path.exists():
-        _create_secret_file(path, secrets.token_urlsafe(36) + "\n" + secrets.token_urlsafe(36))
-    try:
-        lines = path.read_text(encoding="utf-8").split()
-    except OSError:
-        raise ConfigurationError(f"cannot read the token ID salts file {path}") from None
-    if len(lines) != 2:
-        raise ConfigurationError(f"the token ID salts file {path} must hold two lines")
-    return uin_salt or lines[0], partner_code_salt or lines[1]
+# -- the README's configuration table -----------------------------------------------------------
+
+TABLE_START = "<!-- settings table: generated by `python -m entrypoints.settings --markdown`; edit the declarations -->"
+TABLE_END = "<!-- end of the settings table -->"
 
 
-def pkcs11_pin(settings: Settings) -> str:
-    """The token's user PIN: PKCS11_TOKEN_PIN, or the first line of PKCS11_TOKEN_PIN_FILE."""
-    if settings.pkcs11_pin:
-        return settings.pkcs11_pin
-    if settings.pkcs11_pin_file is None:
-        raise ConfigurationError("KEYMANAGER_KEYSTORE=pkcs11 needs PKCS11_TOKEN_PIN or PKCS11_TOKEN_PIN_FILE")
-    try:
-        pin = settings.pkcs11_pin_file.read_text(encoding="utf-8").strip()
-    except OSError:
-        raise ConfigurationError(f"cannot read PKCS11_TOKEN_PIN_FILE {settings.pkcs11_pin_file}") from None
-    if not pin:
-        raise ConfigurationError(f"PKCS11_TOKEN_PIN_FILE {settings.pkcs11_pin_file} is empty")
-    return pin
+def shown_default(item: Field, declared: Declaration) -> str:
+    if declared.shown is not None:
+        return declared.shown
+    value = item.default
+    if value is None or value == ():
+        return "—"
+    if isinstance(value, bool):
+        value = str(value).lower()
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, tuple):
+        value = ",".join(value)
+    return f"`{value}`"
 
 
-def _create_secret_file(path: Path, secret: str) -> None:
-    """Write a 0600 file atomically: a concurrent reader sees no file or the whole secret."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secret + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        os.link(temporary, path)  # fails if another process got there first: keep theirs
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(temporary)
+def markdown_table() -> str:
+    """The README's table of environment variables, one row per declared setting."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for item in fields(Settings):
+        declared: Declaration = item.metadata["setting"]
+        rows.append(f"| `{declared.env}` | {shown_default(item, declared)} | {declared.doc} |")
+    return "\n".join(rows) + "\n"
+
+
+def readme_with_table(readme: str) -> str:
+    """``readme`` with the text between TABLE_START and TABLE_END replaced by the current table."""
+    pattern = re.compile(re.escape(TABLE_START) + r"\n.*?" + re.escape(TABLE_END), re.DOTALL)
+    if not pattern.search(readme):
+        raise ValueError(f"no {TABLE_START!r} ... {TABLE_END!r} section")
+    return pattern.sub(lambda _: f"{TABLE_START}\n{markdown_table()}{TABLE_END}", readme, count=1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m entrypoints.settings", description=__doc__.split("\n")[0])
+    parser.add_argument("--markdown", action="store_true", help="print the README's table of settings")
+    parser.add_argument("--update-readme", metavar="PATH", type=Path,
+                        help="rewrite the table in this README (between its generated-table markers)")
+    args = parser.parse_args(argv)
+    if args.update_readme:
+        args.update_readme.write_text(readme_with_table(args.update_readme.read_text(encoding="utf-8")),
+                                      encoding="utf-8")
+    elif args.markdown:
+        sys.stdout.write(markdown_table())
+    else:
+        parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
