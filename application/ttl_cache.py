@@ -1,17 +1,23 @@
-"""A bounded, thread-safe LRU cache whose entries expire.
+"""A bounded, thread-safe LRU cache whose entries expire, with hit and miss counts.
 
 Used for unwrapped base private keys, thumbprint look-ups and key policies:
 bounded so memory stays flat, expiring so no stale answer outlives the limit.
 A cache of size 0 or a TTL of 0 disables caching.
+
+Eviction and expiry are cachetools' ``TTLCache`` (least recently used first, expired entries
+never answered); what this class adds is a lock (``TTLCache`` is not thread-safe), the
+switch-off rule above and the counts the metrics read.
 """
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from typing import Callable, Generic, Hashable, TypeVar
 
+from cachetools import TTLCache
+
 V = TypeVar("V")
+_MISSING = object()
 
 
 class TtlLruCache(Generic[V]):
@@ -20,8 +26,9 @@ class TtlLruCache(Generic[V]):
     ) -> None:
         self._max = max(0, int(max_entries))
         self._ttl = float(ttl_seconds)
-        self._now = monotonic
-        self._items: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._items: TTLCache[Hashable, V] | None = (
+            TTLCache(maxsize=self._max, ttl=self._ttl, timer=monotonic) if self.enabled else None
+        )
         self._lock = threading.Lock()
         self.hits = 0  # lookups answered / not answered from the cache (metrics)
         self.misses = 0
@@ -31,39 +38,37 @@ class TtlLruCache(Generic[V]):
         return self._max > 0 and self._ttl > 0
 
     def get(self, key: Hashable) -> V | None:
-        if not self.enabled:
+        if self._items is None:
             return None
         with self._lock:
-            item = self._items.get(key)
-            if item is None:
+            value = self._items.get(key, _MISSING)
+            if value is _MISSING:
                 self.misses += 1
                 return None
-            deadline, value = item
-            if self._now() >= deadline:
-                del self._items[key]
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
             self.hits += 1
-            return value
+            return value  # type: ignore[return-value]
 
     def put(self, key: Hashable, value: V) -> None:
-        if not self.enabled:
+        if self._items is None:
             return
         with self._lock:
-            self._items[key] = (self._now() + self._ttl, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
+            self._items[key] = value
 
     def discard(self, key: Hashable) -> None:
+        if self._items is None:
+            return
         with self._lock:
             self._items.pop(key, None)
 
     def clear(self) -> None:
+        if self._items is None:
+            return
         with self._lock:
             self._items.clear()
 
     def __len__(self) -> int:
+        if self._items is None:
+            return 0
         with self._lock:
+            self._items.expire()
             return len(self._items)
