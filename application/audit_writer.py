@@ -109,7 +109,8 @@ class AuditWriter:
             return self._next_batch()
 
     def _next_batch(self) -> list[tuple[list[AuditEvent], AuditTicket]]:
-        batch, size = [], 0
+        batch: list[tuple[list[AuditEvent], AuditTicket]] = []
+        size = 0
         while self._queue and (not batch or size + len(self._queue[0][0]) <= self.max_batch):
             item = self._queue.popleft()
             batch.append(item)

@@ -9,9 +9,9 @@ def has_key_access(policy: KeyPolicy | None, app_id: str, caller: str | None) ->
     comma-separated list of user names compared case-insensitively."""
     if not app_id.strip():
         return True
-    if policy is None or not (policy.access_allowed or "").strip():
+    allowed = (policy.access_allowed or "").strip() if policy is not None else ""
+    if not allowed:
         return False
-    allowed = policy.access_allowed.strip()
     if allowed == "NA":
         return True
     names = {name.strip().lower() for name in allowed.split(",")}

@@ -1,13 +1,16 @@
 """In-memory ca_cert_store and partner_cert_store, staged like the key repository."""
 from __future__ import annotations
 
-from typing import Hashable
+from typing import TYPE_CHECKING, Hashable
 
 from domain.partner_trust import CaCertificatePage, CaCertificateQuery, CaCertificateRecord, PartnerCertificateRecord
 
+if TYPE_CHECKING:  # the store holds these tables; importing it here at run time would be circular
+    from .key_repository import MemoryStore
+
 
 class MemoryTrustStore:
-    def __init__(self, store: "MemoryStore") -> None:  # noqa: F821 - defined in key_repository
+    def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self.staged_ca: dict[str, CaCertificateRecord] = {}
         self.staged_partner: dict[str, PartnerCertificateRecord] = {}

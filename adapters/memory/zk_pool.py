@@ -1,11 +1,16 @@
 """In-memory ZK key pool, staged like the key repository."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from domain.zk import ACTIVE, ZkPoolRow
+
+if TYPE_CHECKING:  # the store holds these tables; importing it here at run time would be circular
+    from .key_repository import MemoryStore
 
 
 class MemoryZkKeyPool:
-    def __init__(self, store: "MemoryStore") -> None:  # noqa: F821 - defined in key_repository
+    def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self.staged: dict[int, ZkPoolRow] = {}
 

@@ -186,7 +186,7 @@ def seed_policies_sql(schema: str) -> tuple[str, list[dict[str, object]]]:
         f" access_allowed = COALESCE({schema}.key_policy_def.access_allowed, excluded.access_allowed)"
         f" WHERE {schema}.key_policy_def.pre_expire_days IS NULL OR {schema}.key_policy_def.access_allowed IS NULL"
     )
-    rows = [
+    rows: list[dict[str, object]] = [
         {"app": p.app_id, "validity": p.validity_days, "pre": p.pre_expire_days, "access": p.access_allowed}
         for p in DEFAULT_POLICIES
     ]

@@ -88,6 +88,7 @@ class WriteLock:
             if self._pid != os.getpid():  # first use, or a forked child: a descriptor of our own
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            assert self._fd is not None  # opened just above or by an earlier call of this process
             fcntl.flock(self._fd, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._threads.release()
@@ -105,7 +106,7 @@ class WriteLock:
             self._threads.release()
 
 
-def _lower(value: object) -> object:
+def _lower(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
     return value.lower() if isinstance(value, str) else value
 
 

@@ -80,9 +80,10 @@ class JwtEncrypt:
                 return parse_pem_certificate(command.x509_certificate)
             except KeyManagerError:
                 pass  # the reference falls back to (app, ref) silently
-        if not (command.app_id or "").strip():
+        app_id = (command.app_id or "").strip()
+        if not app_id:
             raise ValidationError(["applicationId should not be null or empty when x509Certificate is not given"])
-        key_tuple = KeyTuple(command.app_id.strip(), (command.ref_id or "").strip())
+        key_tuple = KeyTuple(app_id, (command.ref_id or "").strip())
         refuse_master_key_encryption(key_tuple)
         return self.hierarchy.current_key(key_tuple).certificate
 

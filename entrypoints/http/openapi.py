@@ -95,11 +95,11 @@ def _operation(spec: APISpec, endpoint: Endpoint, policy: RolePolicy, registered
         answers = {str(status): {"description": "OK" if status < 400 else "DOWN", "content": content}
                    for status in endpoint.raw_statuses}
     else:
-        name = _component(spec, endpoint.response, registered) if endpoint.response is not None else None
+        response = _component(spec, endpoint.response, registered) if endpoint.response is not None else None
         answers = {"200": {
             "description": "The MOSIP response envelope: `response` on success; `errors` (and `response` null) "
                            "for a business error, with HTTP 200 as the reference answers",
-            "content": {"application/json": {"schema": _envelope_out(name)}},
+            "content": {"application/json": {"schema": _envelope_out(response)}},
         }}
     error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
     for status, description in _HTTP_ERRORS.items():

@@ -17,8 +17,9 @@ import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from marshmallow import Schema
+from werkzeug.wrappers import Response as BaseResponse
 
 from .envelope import request_body
 from .roles import ROLE_TABLE
@@ -30,6 +31,8 @@ PUBLIC = "<public>"
 AUTHENTICATED = "<authenticated>"
 
 EXTENSION = "keymanager.endpoints"
+#: A view: Flask's Response or a redirect (Werkzeug's base class).
+View = Callable[..., BaseResponse]
 
 
 @dataclass(frozen=True)
@@ -62,22 +65,22 @@ class Controller:
         self.tag = tag
         self.endpoints: list[Endpoint] = []
 
-    def get(self, path: str, **facts: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    def get(self, path: str, **facts: Any) -> Callable[[View], View]:
         return self.route("GET", path, **facts)
 
-    def post(self, path: str, **facts: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    def post(self, path: str, **facts: Any) -> Callable[[View], View]:
         return self.route("POST", path, **facts)
 
-    def put(self, path: str, **facts: Any) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    def put(self, path: str, **facts: Any) -> Callable[[View], View]:
         return self.route("PUT", path, **facts)
 
     def route(
         self, method: str, path: str, *, summary: str, role: str, **facts: Any
-    ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    ) -> Callable[[View], View]:
         if role not in ROLE_TABLE and role not in (PUBLIC, AUTHENTICATED):
             raise ValueError(f"{method} {path}: unknown role key {role!r} (entrypoints/http/roles.py)")
 
-        def declare(view: Callable[..., Response]) -> Callable[..., Response]:
+        def declare(view: View) -> View:
             endpoint = Endpoint(
                 name=f"{self.blueprint.name}.{view.__name__}", method=method, path=path, summary=summary,
                 tag=self.tag, role=role, **facts,
@@ -90,12 +93,12 @@ class Controller:
         return declare
 
 
-def _handler(endpoint: Endpoint, view: Callable[..., Response]) -> Callable[..., Response]:
+def _handler(endpoint: Endpoint, view: View) -> View:
     """The Flask view: loads what the declaration names, then calls ``view``."""
     request_schema, query_schema, provider, form = endpoint.request, endpoint.query, endpoint.use_case, endpoint.form
 
     @functools.wraps(view)
-    def handler(**path_variables: Any) -> Response:
+    def handler(**path_variables: Any) -> BaseResponse:
         arguments = path_variables
         if query_schema is not None:
             arguments["query"] = load_query(query_schema, request.values if form else request.args)

@@ -99,7 +99,7 @@ class _Dto(Schema):
         unknown = EXCLUDE
 
     #: The use-case command a loaded request becomes; None: the view gets the loaded dictionary.
-    command: ClassVar[type | None] = None
+    command: ClassVar[Any] = None  # a command class (each request schema its own)
 
     def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
         """The command's keyword arguments from the loaded fields."""
@@ -116,7 +116,8 @@ def _blank_to_none(value: str | None) -> str | None:
 
 def _optional_bytes(value: str | None) -> bytes | None:
     """Blank optional inputs count as absent, as in the reference."""
-    return b64_decode_lenient(value) if _blank_to_none(value) else None
+    present = _blank_to_none(value)
+    return b64_decode_lenient(present) if present is not None else None
 
 
 class CryptomanagerRequest(_Dto):
@@ -176,7 +177,7 @@ class KeyPairGenerateRequest(_SubjectFields):
     applicationId = required_text()
     referenceId = optional_text()
     force = optional_flag()
-    command = GenerateMasterKeyCommand  # the view sets object_type from the path
+    command: ClassVar[Any] = GenerateMasterKeyCommand  # the view sets object_type from the path
 
 
 class EcSignKeyGenerateRequest(KeyPairGenerateRequest):
@@ -330,7 +331,7 @@ def _annotated_instant(value: str) -> None:
 class CaCertificateRequest(_Dto):
     certificateData = required_text()
     partnerDomain = required_text()
-    command = UploadCaCertificateCommand
+    command: ClassVar[Any] = UploadCaCertificateCommand
 
     def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
         return {"certificate_data": data["certificateData"], "partner_domain": data["partnerDomain"]}

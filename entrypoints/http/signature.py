@@ -40,6 +40,11 @@ def _sign_jwt(dto: JwtSignCommand, use_case: JwtSign) -> Response:
     return _signed(result.jwt_signed_data, result.timestamp)
 
 
+def _sign_jws(dto: JwsSignCommand, use_case: JwsSign) -> Response:
+    result = use_case.execute(replace(dto, caller=current_username()))
+    return _signed(result.jwt_signed_data, result.timestamp)
+
+
 @api.post("/jwtSign", summary="Sign a JSON document as a JWS (RS256) with the key of (applicationId, referenceId)",
           role="postjwtsign", audit="jwtSign", request=JwtSignRequest, response=responses.JwtSignResponse,
           use_case="jwt_sign")
@@ -57,13 +62,13 @@ def jwt_sign_v2(dto: JwtSignCommand, use_case: JwtSign) -> Response:
           role="postjwssign", audit="jwsSign", request=JwsSignRequest, response=responses.JwtSignResponse,
           use_case="jws_sign")
 def jws_sign(dto: JwsSignCommand, use_case: JwsSign) -> Response:
-    return _sign_jwt(dto, use_case)
+    return _sign_jws(dto, use_case)
 
 
 @api.post("/jwsSign/v2", summary="jwsSign with additional headers and the certificate chain", role="postjwssign",
           audit="jwsSign/v2", request=JwsSignV2Request, response=responses.JwtSignResponse, use_case="jws_sign")
 def jws_sign_v2(dto: JwsSignCommand, use_case: JwsSign) -> Response:
-    return _sign_jwt(dto, use_case)
+    return _sign_jws(dto, use_case)
 
 
 def _verify(dto: JwtVerifyCommand, use_case: JwtVerify) -> Response:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import Response, abort, redirect, send_file
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .routes import PUBLIC, Controller
 
@@ -49,7 +50,7 @@ def _nosniff(response: Response) -> Response:
 
 
 @api.get("/swagger-ui.html", summary="Swagger UI", role=PUBLIC, documented=False)
-def swagger_ui_html() -> Response:
+def swagger_ui_html() -> WerkzeugResponse:
     return redirect("swagger-ui/index.html", 302)  # relative: right behind any prefix
 
 
