@@ -1,12 +1,13 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run   - creates .venv, initialises the embedded store and keystore, serves on :8088
 #   make test  - creates .venv and runs the whole test suite (layer contracts included)
+#   make test-fast - the suite without the real back-ends and server processes (markers postgres, softhsm, slow)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench init status lint clean
+.PHONY: run test test-fast bench init status lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,9 @@ test: $(STAMP)
 	bash tests/support/ensure_chromium.sh
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not postgres and not softhsm and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -6,6 +6,7 @@ SHA-256/MGF1-SHA-256, RSA key generation and (de)serialisation.
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -69,14 +70,21 @@ def generate_rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=RSA_PUBLIC_EXPONENT, key_size=RSA_KEY_BITS)
 
 
+#: Where new RSA-2048 private keys come from: ``generate_rsa_key`` (a fresh key per call) in the
+#: service; the test suite passes a source of pre-generated keys (distinct within a container).
+RsaKeySource = Callable[[], rsa.RSAPrivateKey]
+
+
 #: Private keys the software keystores and database-held signing keys use.
 SoftwareKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 _CURVES = {KeyAlgorithm.EC_P256: ec.SECP256R1, KeyAlgorithm.EC_SECP256K1: ec.SECP256K1}
 
 
-def generate_key(algorithm: KeyAlgorithm) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+def generate_key(
+    algorithm: KeyAlgorithm, rsa_key_source: RsaKeySource = generate_rsa_key
+) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
     if algorithm is KeyAlgorithm.RSA_2048:
-        return generate_rsa_key()
+        return rsa_key_source()
     return ec.generate_private_key(_CURVES[KeyAlgorithm(algorithm)]())
 
 

@@ -127,6 +127,7 @@ class KeyHierarchy:
         defaults: CertificateDefaults,
         policy_cache: TtlLruCache[KeyPolicy | None],
         certificate_cache: TtlLruCache[tuple[x509.Certificate, bytes, StoredKey | None]],
+        rsa_key_source: crypto.RsaKeySource = crypto.generate_rsa_key,
     ) -> None:
         self.uow_factory = uow_factory
         self.keystore = keystore
@@ -134,6 +135,7 @@ class KeyHierarchy:
         self.defaults = defaults
         self._policies = policy_cache
         self._certificates = certificate_cache
+        self._rsa_key_source = rsa_key_source  # base keys (held wrapped in the database)
 
     # -- policies -------------------------------------------------------------------------------
 
@@ -337,7 +339,7 @@ class KeyHierarchy:
         policy = self.require_policy(keys, key_tuple.app_id)
         master = self._current_or_rotated_master(uow, KeyTuple(key_tuple.app_id), at, created)
 
-        private_key = crypto.generate_rsa_key()
+        private_key = self._rsa_key_source()
         master_subject = self.defaults.fill(Subject.from_name(master.certificate.subject))
         common_name = fitted_common_name(f"{key_tuple.app_id}-{key_tuple.ref_id}")  # references run to 128 chars
         subject = replace(master_subject, common_name=common_name)

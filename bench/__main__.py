@@ -39,18 +39,13 @@ import argparse
 import json
 import os
 import platform
-import secrets
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
-from urllib.parse import quote
 
 import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
@@ -73,22 +68,26 @@ from application.use_cases.zk_encrypt import ZkAttribute, ZkEncryptCommand
 from application.work_limiter import WorkLimiter
 from domain.codec import b64url_decode, b64url_encode
 from domain.keys import KeyPolicy, KeyTuple
-from entrypoints.containers import Container, build_container
-from entrypoints.settings import Settings
+from entrypoints.containers import Container
+from tests.support import containers as support
+from tests.support.backends import (
+    DEFAULT_POSTGRES_ADMIN_URL,
+    BackendUnavailable,
+    throwaway_database,
+    throwaway_softhsm_token,
+)
 
 APP, REF = "REGISTRATION", "BENCH_REF"
 OAEP = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 TARGET_DECRYPT_RATIO = 0.8
 PG_ADMIN_URL_VARIABLE = "KEYMANAGER_BENCH_PG_URL"
-DEFAULT_PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: Most database round trips a warm call may need (the strict check after the warm-up).
 TARGET_ROUND_TRIPS = {"GetCertificate warm": 1, "EncryptData": 1, "DecryptData warm": 0, "zkEncrypt 10 attributes": 2}
 #: Warm calls of the strict round-trip check.
 PROBE_CALLS = 50
 #: The key jwtSign uses without an application id, and the one the bench makes for it.
 SIGN_TUPLE = ("KERNEL", "SIGN")
-PKCS11_MODULE_VARIABLE = "PKCS11_MODULE"
-DEFAULT_PKCS11_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+KEYSTORE_PASSWORD = "bench-password"
 
 
 @dataclass
@@ -167,22 +166,20 @@ LABELS = {"memory": "memory", "sqlite": "SQLite+PKCS#12", "postgres": "PostgreSQ
 
 def make_container(kind: str, directory: Path, db_url: str | None = None,
                    token: dict[str, str] | None = None) -> Container:
+    """A container of ``kind`` (the settings builders the tests use, tests/support/containers.py) with
+    ROOT, the benchmark's application and KERNEL/SIGN made; every key freshly generated."""
     if kind == "memory":
-        settings = Settings(data_dir=directory, store="memory", keystore="memory")
+        settings = support.memory_settings(directory)
     elif kind == "sqlite":
-        settings = Settings(data_dir=directory, store="sqlite", keystore="pkcs12", keystore_password="bench-password")
+        settings = support.sqlite_settings(directory, password=KEYSTORE_PASSWORD)
     elif kind == "pkcs11":
         assert token is not None
-        settings = Settings(data_dir=directory, store="memory", keystore="pkcs11", pkcs11_module=token["module"],
-                            pkcs11_token_label=token["label"], pkcs11_pin=token["pin"])
+        settings = support.pkcs11_settings(directory, token, store="memory")
     else:
-        settings = Settings(
-            data_dir=directory, store="postgres", db_url=db_url, keystore="pkcs12", keystore_password="bench-password"
-        )
-    container = build_container(settings)
-    generate = container.generate_master_key()
-    for app, ref in (("ROOT", ""), (APP, ""), SIGN_TUPLE):
-        generate.execute(GenerateMasterKeyCommand(app_id=app, ref_id=ref))
+        assert db_url is not None
+        settings = support.postgres_settings(directory, db_url, password=KEYSTORE_PASSWORD)
+    container = support.make_container(settings)
+    support.init_master_keys(container, ("ROOT", APP, ":".join(SIGN_TUPLE)))
     return container
 
 
@@ -299,37 +296,18 @@ def token_operations(container: Container, token: dict[str, str]) -> dict[str, O
 
 @contextmanager
 def throwaway_softhsm(directory: Path) -> Iterator[dict[str, str] | None]:
-    """A new SoftHSM2 token in ``directory`` (SOFTHSM2_CONF points at it for this process), or
-    None with a printed note when SoftHSM2 is not installed or the token cannot be made."""
-    module = os.environ.get(PKCS11_MODULE_VARIABLE, "").strip() or DEFAULT_PKCS11_MODULE
-    if not Path(module).exists() or shutil.which("softhsm2-util") is None:
-        print(f"note: SoftHSM2 not available (module {module}, softhsm2-util); the PKCS#11 rows are skipped.",
-              file=sys.stderr)
-        yield None
-        return
-    (directory / "tokens").mkdir(parents=True)
-    conf = directory / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\n"
-                    "log.level = ERROR\nslots.removable = false\n")
-    previous = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)  # read when the module is first initialised in this process
-    label, pin = f"km-bench-{secrets.token_hex(4)}", secrets.token_hex(8)
-    try:
+    """A new SoftHSM2 token in ``directory`` (tests/support/backends.py; SOFTHSM2_CONF points at it for
+    this process), or None with a printed note when SoftHSM2 is not installed or the token cannot be made."""
+    with ExitStack() as stack:
         try:
-            subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin,
-                            "--so-pin", secrets.token_hex(8)], check=True, capture_output=True, timeout=60)
+            token = stack.enter_context(throwaway_softhsm_token(directory, label_prefix="km-bench"))
+        except BackendUnavailable as error:
+            print(f"note: {error}: the PKCS#11 rows are skipped.", file=sys.stderr)
+            token = None
+        if token is not None:
             version = subprocess.run(["softhsm2-util", "--version"], capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.SubprocessError) as error:
-            print(f"note: no SoftHSM2 token could be made ({type(error).__name__}); the PKCS#11 rows are skipped.",
-                  file=sys.stderr)
-            yield None
-            return
-        yield {"module": module, "label": label, "pin": pin, "softhsm": version.stdout.strip()}
-    finally:
-        if previous is None:
-            os.environ.pop("SOFTHSM2_CONF", None)
-        else:
-            os.environ["SOFTHSM2_CONF"] = previous
+            token = {**token, "softhsm": version.stdout.strip()}
+        yield token
 
 
 def probe_round_trips(operations: dict[str, Operation], calls: int = PROBE_CALLS) -> dict[str, dict[str, object]]:
@@ -349,36 +327,21 @@ def probe_round_trips(operations: dict[str, Operation], calls: int = PROBE_CALLS
 
 
 def postgres_admin_url() -> str:
-    return os.environ.get(PG_ADMIN_URL_VARIABLE, "").strip() or DEFAULT_PG_ADMIN_URL
+    return os.environ.get(PG_ADMIN_URL_VARIABLE, "").strip() or DEFAULT_POSTGRES_ADMIN_URL
 
 
 @contextmanager
 def throwaway_postgres(admin_url: str) -> Iterator[str | None]:
-    """The URL of a new database km_bench_<random> on the server of ``admin_url``
-    (dropped afterwards), or None with a printed note when the server is unreachable."""
-    import pg8000.native as pg
-
-    from adapters.postgres.key_repository import PostgresOptions
-
-    try:
-        admin = PostgresOptions.from_url(admin_url)
-        connection = pg.Connection(admin.user, host=admin.host, port=admin.port, database=admin.database,
-                                   password=admin.password, timeout=5)
-    except Exception as error:  # noqa: BLE001 - any failure means "no server here"
-        print(f"note: PostgreSQL not reachable through {PG_ADMIN_URL_VARIABLE} or the default "
-              f"({type(error).__name__}: {error}); the PostgreSQL rows are skipped.", file=sys.stderr)
-        yield None
-        return
-    name = f"km_bench_{uuid.uuid4().hex[:12]}"
-    try:
-        connection.run(f"CREATE DATABASE {name}")
-        auth = quote(admin.user, safe="") + (f":{quote(admin.password, safe='')}" if admin.password else "")
-        yield f"postgresql://{auth}@{admin.host}:{admin.port}/{name}"
-    finally:
+    """The URL of a new database km_bench_<random> on the server of ``admin_url`` (dropped afterwards;
+    tests/support/backends.py), or None with a printed note when the server is unreachable."""
+    with ExitStack() as stack:
         try:
-            connection.run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        finally:
-            connection.close()
+            url = stack.enter_context(throwaway_database(admin_url, prefix="km_bench"))
+        except BackendUnavailable as error:
+            print(f"note: {error}, through {PG_ADMIN_URL_VARIABLE} or the default; the PostgreSQL rows "
+                  "are skipped.", file=sys.stderr)
+            url = None
+        yield url
 
 
 ZK_ATTRIBUTES = 10

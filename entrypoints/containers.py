@@ -7,6 +7,8 @@ setting under its ``Settings`` field name, plus the values derived from them
 """
 from __future__ import annotations
 
+from typing import Any
+
 from dependency_injector import containers, providers
 
 from adapters.clock import SystemClock
@@ -25,6 +27,7 @@ from adapters.postgres.audit_log import PostgresAuditLog
 from adapters.sqlite.audit_log import SqliteAuditLog
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
 from application.audit_writer import AuditWriter
+from application.crypto import generate_rsa_key
 from application.key_hierarchy import CertificateDefaults, KeyHierarchy
 from application.ttl_cache import TtlLruCache
 from application.use_cases.decrypt_data import DecryptData
@@ -77,6 +80,9 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
     clock = providers.Singleton(SystemClock)
+    #: Where new RSA-2048 private keys come from (a fresh key per call); the test suite overrides
+    #: it with a pool of pre-generated keys.
+    rsa_key_source = providers.Object(generate_rsa_key)
 
     sqlite_database = providers.Singleton(SqliteDatabase, path=config.sqlite_path)
     memory_store = providers.Singleton(MemoryStore)
@@ -105,12 +111,13 @@ class Container(containers.DeclarativeContainer):
 
     keystore = providers.Selector(
         config.keystore,
-        pkcs12=providers.Singleton(Pkcs12Keystore, directory=config.keystore_dir, password=config.pkcs12_password),
+        pkcs12=providers.Singleton(Pkcs12Keystore, directory=config.keystore_dir, password=config.pkcs12_password,
+                                rsa_key_source=rsa_key_source),
         pkcs11=providers.Singleton(
             Pkcs11Keystore, module=config.pkcs11_module, token_label=config.pkcs11_token_label,
             pin=config.pkcs11_user_pin,
         ),
-        memory=providers.Singleton(MemoryKeystore),
+        memory=providers.Singleton(MemoryKeystore, rsa_key_source=rsa_key_source),
     )
 
     certificate_defaults = providers.Singleton(
@@ -122,13 +129,13 @@ class Container(containers.DeclarativeContainer):
         state=config.cert_state,
         country=config.cert_country,
     )
-    policy_cache = providers.Singleton(
+    policy_cache: providers.Singleton[TtlLruCache[Any]] = providers.Singleton(
         TtlLruCache, max_entries=METADATA_CACHE_SIZE, ttl_seconds=config.policy_cache_ttl_seconds
     )
-    certificate_cache = providers.Singleton(
+    certificate_cache: providers.Singleton[TtlLruCache[Any]] = providers.Singleton(
         TtlLruCache, max_entries=METADATA_CACHE_SIZE, ttl_seconds=config.key_cache_ttl_seconds
     )
-    key_cache = providers.Singleton(
+    key_cache: providers.Singleton[TtlLruCache[Any]] = providers.Singleton(
         TtlLruCache, max_entries=config.key_cache_size, ttl_seconds=config.key_cache_ttl_seconds
     )
 
@@ -140,6 +147,7 @@ class Container(containers.DeclarativeContainer):
         defaults=certificate_defaults,
         policy_cache=policy_cache,
         certificate_cache=certificate_cache,
+        rsa_key_source=rsa_key_source,
     )
 
     generate_master_key = providers.Factory(GenerateMasterKey, hierarchy=hierarchy)

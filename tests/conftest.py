@@ -1,29 +1,41 @@
-"""Shared fixtures: known-answer vectors, a controllable clock, containers and apps."""
+"""Shared fixtures: known-answer vectors, a controllable clock, containers and apps, real back-ends.
+
+The helpers behind them live in tests/support/ (shared with the benchmark, ``python -m bench``);
+test modules import helpers from there, never from each other or from this file.
+"""
 from __future__ import annotations
 
-import os
-from datetime import datetime, timezone
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as _hypothesis_settings
 
 from adapters.clock import ManualClock
-from entrypoints.containers import Container, build_container
+from application.crypto import RsaKeySource
+from entrypoints.containers import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.support import containers as support
+from tests.support.backends import (
+    POSTGRES_ADMIN_URL,
+    BackendUnavailable,
+    throwaway_database,
+    throwaway_softhsm_token,
+)
+from tests.support.key_pool import RsaKeyPool
+from tests.support.repo import IN_CI, START, VECTORS_DIR, read_vectors
+from tests.support.required import missing_backend, require_marker
 
 # Property tests explore new random inputs on developers' machines; under CI they replay a
 # fixed sequence, so a landing never hinges on the draw (a failure found locally gets a test).
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
-
 _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
-if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+if IN_CI:
     _hypothesis_settings.load_profile("ci")
-VECTORS_DIR = Path(os.environ.get("KEYMANAGER_VECTORS_DIR", REPO_ROOT.parent / "shared" / "spec" / "vectors"))
-#: A fixed start for lifecycle tests (the day of the uni_ident vector).
-START = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+
+#: A test using one of these fixtures (directly or through another fixture) gets the marker.
+BACKEND_MARKERS = {"postgres_url": "postgres", "softhsm_token": "softhsm"}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -34,13 +46,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
-def read_vectors() -> dict[str, str]:
-    values = {}
-    for line in (VECTORS_DIR / "jdk_jose4j_vectors.txt").read_text().splitlines():
-        if "=" in line:
-            name, _, value = line.partition("=")
-            values[name.strip()] = value.strip()
-    return values
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``postgres`` / ``softhsm`` on every test whose fixtures reach that back-end. Tests that
+    reach it only through ``request.getfixturevalue`` carry the marker explicitly (the back-end
+    fixtures fail a test that uses them without it, so none is missed)."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in BACKEND_MARKERS.items():
+            if fixture in names and item.get_closest_marker(marker) is None:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -55,37 +69,47 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
-def make_container(settings: Settings, clock: ManualClock | None = None) -> Container:
-    container = build_container(settings)
-    if clock is not None:
-        container.clock.override(clock)
-    return container
+# -- containers -----------------------------------------------------------------------------------
 
 
-def init_master_keys(container: Container, keys: tuple[str, ...] = ("ROOT", "REGISTRATION", "KERNEL:SIGN")) -> None:
-    from application.use_cases.generate_master_key import GenerateMasterKeyCommand
+@pytest.fixture(scope="session")
+def rsa_key_pool() -> RsaKeyPool:
+    """RSA-2048 keys made once per session (tests/support/key_pool.py)."""
+    return RsaKeyPool()
 
-    use_case = container.generate_master_key()
-    for spec in keys:
-        app, _, ref = spec.partition(":")
-        use_case.execute(GenerateMasterKeyCommand(app_id=app, ref_id=ref))
+
+@pytest.fixture
+def rsa_keys(rsa_key_pool: RsaKeyPool) -> RsaKeySource:
+    """This test's source of RSA-2048 keys: every container of the test draws from it, so no two
+    keys of one test are the same."""
+    return rsa_key_pool.source()
+
+
+@pytest.fixture
+def make_container(rsa_keys: RsaKeySource) -> Callable[..., Container]:
+    """``make_container(settings, clock=None)``: the service's container, its keys from ``rsa_keys``."""
+
+    def make(settings: Settings, clock: ManualClock | None = None) -> Container:
+        return support.make_container(settings, clock, rsa_keys)
+
+    return make
 
 
 @pytest.fixture
 def memory_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", store="memory", keystore="memory")
+    return support.memory_settings(tmp_path / "data")
 
 
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", store="sqlite", keystore="pkcs12", keystore_password="test-password")
+    return support.sqlite_settings(tmp_path / "data")
 
 
 @pytest.fixture
-def container(memory_settings: Settings, clock: ManualClock) -> Container:
+def container(memory_settings: Settings, clock: ManualClock, make_container) -> Container:
     """In-memory store and keystore, controllable clock, ROOT + REGISTRATION + KERNEL/SIGN made."""
     built = make_container(memory_settings, clock)
-    init_master_keys(built)
+    support.init_master_keys(built)
     return built
 
 
@@ -101,40 +125,23 @@ def client(app):
 
 # -- real backends ------------------------------------------------------------------------------
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-POSTGRES_ADMIN_URL = os.environ.get("KEYMANAGER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def missing_backend(what: str) -> None:
-    """Under CI a missing backend fails the run; on a developer's machine it skips, saying why."""
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true but is not available")
-    pytest.skip(f"{what} not available on this machine")
-
 
 @pytest.fixture(scope="session")
-def postgres_url():
+def postgres_session_url():
     """A throwaway database on the real server, dropped at the end of the session."""
-    import uuid
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(throwaway_database(POSTGRES_ADMIN_URL, prefix="km_test"))
+        except BackendUnavailable as error:
+            missing_backend(str(error))
+        yield url
 
-    import pg8000.native as pg
 
-    from adapters.postgres.key_repository import PostgresOptions
-
-    admin = PostgresOptions.from_url(POSTGRES_ADMIN_URL)
-    try:
-        connection = pg.Connection(admin.user, host=admin.host, port=admin.port, database=admin.database,
-                                   password=admin.password, timeout=5)
-    except Exception as error:  # noqa: BLE001 - any failure means "no server here"
-        missing_backend(f"PostgreSQL at {admin.host}:{admin.port} ({type(error).__name__})")
-    name = f"km_test_{uuid.uuid4().hex[:12]}"
-    connection.run(f"CREATE DATABASE {name}")
-    auth = admin.user + (f":{admin.password}" if admin.password else "")
-    try:
-        yield f"postgresql://{auth}@{admin.host}:{admin.port}/{name}"
-    finally:
-        connection.run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.close()
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest, postgres_session_url: str) -> str:
+    """The session's throwaway database (tests using it are marked ``postgres``)."""
+    require_marker(request, "postgres", "PostgreSQL")
+    return postgres_session_url
 
 
 @pytest.fixture
@@ -158,54 +165,28 @@ def postgres_database(postgres_schema_url):
 
 
 @pytest.fixture(scope="session")
-def softhsm_token(tmp_path_factory):
+def softhsm_session_token(tmp_path_factory):
     """A throwaway SoftHSM2 token in a temporary directory, removed at the end of the session.
 
     Sets SOFTHSM2_CONF for this process and the server processes tests start (the
     library reads it when first initialised). Yields module, label, pin and conf path.
     """
-    import secrets
-    import shutil
-    import subprocess
+    with ExitStack() as stack:
+        try:
+            token = stack.enter_context(throwaway_softhsm_token(tmp_path_factory.mktemp("softhsm") / "token"))
+        except BackendUnavailable as error:
+            missing_backend(str(error))
+        yield token
 
-    module = os.environ.get("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
-    if not Path(module).exists() or shutil.which("softhsm2-util") is None:
-        missing_backend(f"SoftHSM2 (module {module} and softhsm2-util)")
-    root = tmp_path_factory.mktemp("softhsm")
-    (root / "tokens").mkdir()
-    conf = root / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {root / 'tokens'}\n"
-        "objectstore.backend = file\n"
-        "log.level = ERROR\n"
-        "slots.removable = false\n"
-        "library.reset_on_fork = true\n"
-    )
-    previous = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    label, pin = f"km-test-{secrets.token_hex(4)}", secrets.token_hex(8)
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", secrets.token_hex(8)],
-        check=True, capture_output=True,
-    )
-    try:
-        yield {"module": module, "label": label, "pin": pin, "conf": str(conf)}
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-        if previous is None:
-            os.environ.pop("SOFTHSM2_CONF", None)
-        else:
-            os.environ["SOFTHSM2_CONF"] = previous
+
+@pytest.fixture
+def softhsm_token(request: pytest.FixtureRequest, softhsm_session_token: dict[str, str]) -> dict[str, str]:
+    """The session's SoftHSM2 token (tests using it are marked ``softhsm``)."""
+    require_marker(request, "softhsm", "SoftHSM2")
+    return softhsm_session_token
 
 
 @pytest.fixture
 def pkcs11_settings(tmp_path: Path, softhsm_token) -> Settings:
     """SQLite store + the SoftHSM2 token as keystore."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        store="sqlite",
-        keystore="pkcs11",
-        pkcs11_module=softhsm_token["module"],
-        pkcs11_token_label=softhsm_token["label"],
-        pkcs11_pin=softhsm_token["pin"],
-    )
+    return support.pkcs11_settings(tmp_path / "data", softhsm_token)

@@ -10,9 +10,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from application.crypto import (
+    RsaKeySource,
     SoftwareKey,
     aes_ecb,
     generate_key,
+    generate_rsa_key,
     public_key_to_spki,
     random_bytes,
     rsa_oaep_decrypt,
@@ -28,7 +30,8 @@ from application.ports.keystore import (
 
 
 class MemoryKeystore:
-    def __init__(self) -> None:
+    def __init__(self, rsa_key_source: RsaKeySource = generate_rsa_key) -> None:
+        self._rsa_key_source = rsa_key_source
         self._entries: dict[str, tuple[SoftwareKey, bytes | None]] = {}
         self._secrets: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -36,7 +39,7 @@ class MemoryKeystore:
     def generate_key_pair(self, alias: str, algorithm: KeyAlgorithm = KeyAlgorithm.RSA_2048) -> bytes:
         if alias in self.aliases():
             raise KeystoreError(f"Alias already exists: {alias}")
-        key = generate_key(algorithm)  # slow: done outside the lock
+        key = generate_key(algorithm, self._rsa_key_source)  # slow: done outside the lock
         with self._lock:
             # Checked again under the lock: another thread may have won the race.
             if alias in self._entries or alias in self._secrets:

@@ -27,9 +27,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
 from application.crypto import (
+    RsaKeySource,
     SoftwareKey,
     aes_ecb,
     generate_key,
+    generate_rsa_key,
     public_key_to_spki,
     random_bytes,
     rsa_oaep_decrypt,
@@ -59,11 +61,12 @@ class _Entry:
 
 
 class Pkcs12Keystore:
-    def __init__(self, directory: Path, password: bytes) -> None:
+    def __init__(self, directory: Path, password: bytes, rsa_key_source: RsaKeySource = generate_rsa_key) -> None:
         if not password:
             raise KeystoreError("Provided Keystore password is not valid.")
         self._dir = Path(directory)
         self._password = bytes(password)
+        self._rsa_key_source = rsa_key_source
         self._cache: dict[str, _Entry] = {}
         self._secrets: dict[str, tuple[tuple[int, int, int], bytes]] = {}
         self._lock = threading.Lock()
@@ -78,7 +81,7 @@ class Pkcs12Keystore:
         path = self._path(alias)
         if path.exists() or self._secret_path(alias).exists():
             raise KeystoreError(f"Alias already exists: {alias}")
-        key = generate_key(algorithm)
+        key = generate_key(algorithm, self._rsa_key_source)
         self._write(alias, key, None, exclusive=True)
         return public_key_to_spki(key.public_key())
 

@@ -20,6 +20,7 @@ from adapters.postgres.key_repository import PostgresDatabase, PostgresOptions, 
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.keys import DEFAULT_POLICIES, KeyAlias, KeyPolicy, KeyTuple, StoredKey
+from tests.support.required import adapter_params
 
 T0 = datetime(2025, 1, 15, 9, 30, 0, 123456, tzinfo=timezone.utc)
 APP_TUPLE = KeyTuple("REGISTRATION", "10001_110011")
@@ -51,7 +52,7 @@ FACTORIES: dict[str, Callable[[pytest.FixtureRequest, Path], UnitOfWorkFactory]]
 }
 
 
-@pytest.fixture(params=list(FACTORIES))
+@pytest.fixture(params=adapter_params(FACTORIES))
 def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> UnitOfWorkFactory:
     return FACTORIES[request.param](request, tmp_path)
 

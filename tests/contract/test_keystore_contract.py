@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -14,8 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from adapters.memory.keystore import MemoryKeystore
-from adapters.pkcs12.keystore import Pkcs12Keystore
 from application.crypto import OAEP_SHA256, generate_rsa_key
 from application.ports.keystore import (
     KeyAlgorithm,
@@ -24,44 +21,7 @@ from application.ports.keystore import (
     PrivateKeyOperationError,
     SignatureScheme,
 )
-
-ALIAS = "5b0d1e5c-8c3a-4a8e-9d3e-2f1a6c7b8d90"
-OTHER = "0f6c2d1e-1111-4a8e-9d3e-2f1a6c7b8d91"
-
-
-def _memory(tmp_path: Path, request: pytest.FixtureRequest) -> Keystore:
-    return MemoryKeystore()
-
-
-def _pkcs12(tmp_path: Path, request: pytest.FixtureRequest) -> Keystore:
-    return Pkcs12Keystore(tmp_path / "keystore", b"contract-test-password")
-
-
-def _pkcs11(tmp_path: Path, request: pytest.FixtureRequest) -> Keystore:
-    """The session's SoftHSM2 token (the fixture fails under CI=true, skips elsewhere when
-    SoftHSM2 is missing). The token outlives the test, so it is emptied first: the contract
-    expects a keystore without keys."""
-    from adapters.pkcs11.keystore import Pkcs11Keystore
-
-    token = request.getfixturevalue("softhsm_token")
-    keystore = Pkcs11Keystore(token["module"], token["label"], token["pin"])
-    for alias in {*keystore.aliases(), ALIAS, OTHER}:
-        keystore.delete(alias)
-    assert keystore.aliases() == []
-    return keystore
-
-
-#: name -> factory(tmp_path, request); a factory needing a fixture asks ``request.getfixturevalue``.
-FACTORIES: dict[str, Callable[[Path, pytest.FixtureRequest], Keystore]] = {
-    "memory": _memory,
-    "pkcs12": _pkcs12,
-    "pkcs11": _pkcs11,
-}
-
-
-@pytest.fixture(params=list(FACTORIES))
-def keystore(request: pytest.FixtureRequest, tmp_path: Path) -> Keystore:
-    return FACTORIES[request.param](tmp_path, request)
+from tests.support.keystores import ALIAS, OTHER
 
 
 def public_key(spki: bytes) -> rsa.RSAPublicKey:

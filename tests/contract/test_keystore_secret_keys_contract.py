@@ -17,15 +17,10 @@ from adapters.memory.keystore import MemoryKeystore
 from adapters.pkcs12.keystore import Pkcs12Keystore
 from application.ports.keystore import Keystore, KeystoreError
 from domain.errors import KeyManagerError
-from tests.contract.test_keystore_contract import ALIAS, FACTORIES, OTHER
+from tests.support.keystores import ALIAS, FACTORIES, OTHER, PKCS12_PASSWORD
 
 BLOCKS = bytes(range(32))  # two AES blocks, like a ZK random key
-PASSWORD = b"contract-test-password"  # what FACTORIES["pkcs12"] uses
-
-
-@pytest.fixture(params=list(FACTORIES))
-def keystore(request: pytest.FixtureRequest, tmp_path: Path) -> Keystore:
-    return FACTORIES[request.param](tmp_path, request)
+PASSWORD = PKCS12_PASSWORD  # what FACTORIES["pkcs12"] uses
 
 
 def software_ecb(key: bytes, data: bytes, *, encrypt: bool) -> bytes:
@@ -188,11 +183,12 @@ def test_pkcs12_secret_file_is_private(pkcs12_dir: Path) -> None:
 # -- PKCS#11 token -------------------------------------------------------------------------------------
 
 
+@pytest.mark.softhsm
 def test_pkcs11_secret_key_is_sensitive_and_never_extractable(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
     from pkcs11 import exceptions as p11
 
-    from tests.integration.test_pkcs11_keystore import own_session
+    from tests.support.pkcs11 import own_session
 
     keystore = FACTORIES["pkcs11"](tmp_path, request)
     token = request.getfixturevalue("softhsm_token")
@@ -224,6 +220,7 @@ def test_pkcs11_secret_key_is_sensitive_and_never_extractable(tmp_path: Path, re
         assert bytes(key.encrypt(BLOCKS, mechanism=Mechanism.AES_ECB)) == sealed
 
 
+@pytest.mark.softhsm
 def test_pkcs11_key_persists_for_a_new_keystore_instance(tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from adapters.pkcs11.keystore import Pkcs11Keystore
 

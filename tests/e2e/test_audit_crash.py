@@ -23,13 +23,15 @@ import pytest
 from domain.audit import SUCCESS, verify_chain
 from domain.keys import KeyTuple
 from entrypoints.settings import Settings
-from tests.conftest import make_container
-from tests.e2e.server import APP, REPO_ROOT, REQUEST_TIME, Server, b64url, requests, server_factory
+from tests.support.repo import REPO_ROOT
+from tests.support.server import APP, REQUEST_TIME, Server, b64url, requests, server_factory
 
 pytestmark = pytest.mark.slow
 
 CLIENTS = 4
 KILLS = 2
+#: Seconds a client waits for an answer before counting the request as failed (no answer, nothing to check).
+CLIENT_TIMEOUT = 10
 
 
 def workers_of(server: Server) -> list[int]:
@@ -48,7 +50,9 @@ def load(server: Server, name: str, stop: threading.Event, answered: list[str], 
                 "request": {"applicationId": APP, "referenceId": ref, "timeStamp": REQUEST_TIME,
                             "data": b64url(b"kill -9 under load")}}
         try:
-            response = session.post(f"{server.base}/encrypt", json=body, timeout=30)
+            # An answer takes well under a second; a request a killed worker took with it can hang until the
+            # timeout, and the test waits for every client to finish.
+            response = session.post(f"{server.base}/encrypt", json=body, timeout=CLIENT_TIMEOUT)
         except requests.RequestException:
             failed.append(ref)  # the worker died under this request: no answer, nothing to check
             session = requests.Session()
@@ -84,7 +88,7 @@ def run_and_kill(server: Server) -> list[str]:
     return answered
 
 
-def check_store(server: Server, settings: Settings, answered: list[str]) -> None:
+def check_store(make_container, server: Server, settings: Settings, answered: list[str]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYMANAGER_")}
     env.update(KEYMANAGER_DATA_DIR=str(server.data_dir), **server.env)
     verify = subprocess.run([sys.executable, "-m", "entrypoints.cli", "audit", "verify"], cwd=REPO_ROOT, env=env,
@@ -114,17 +118,17 @@ def servers(tmp_path: Path) -> Iterator:
         yield make
 
 
-def test_kill_9_under_load_leaves_nothing_unaudited_sqlite(servers) -> None:
+def test_kill_9_under_load_leaves_nothing_unaudited_sqlite(make_container, servers) -> None:
     server = servers("crash-sqlite", KEYMANAGER_ZK_POOL_SIZE="16").start()
     answered = run_and_kill(server)
     server.stop()
-    check_store(server, Settings(data_dir=server.data_dir, store="sqlite", keystore="memory"), answered)
+    check_store(make_container, server, Settings(data_dir=server.data_dir, store="sqlite", keystore="memory"), answered)
 
 
-def test_kill_9_under_load_leaves_nothing_unaudited_postgres(servers, postgres_schema_url: str) -> None:
+def test_kill_9_under_load_leaves_nothing_unaudited_postgres(make_container, servers, postgres_schema_url: str) -> None:
     server = servers("crash-postgres", KEYMANAGER_ZK_POOL_SIZE="16", KEYMANAGER_STORE="postgres",
                      KEYMANAGER_DB_URL=postgres_schema_url).start()
     answered = run_and_kill(server)
     server.stop()
-    check_store(server, Settings(data_dir=server.data_dir, store="postgres", keystore="memory",
+    check_store(make_container, server, Settings(data_dir=server.data_dir, store="postgres", keystore="memory",
                                  db_url=postgres_schema_url), answered)

@@ -14,7 +14,8 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.server import REPO_ROOT, REQUEST_TIME, Server, b64url, requests, server_factory
+from tests.support.repo import REPO_ROOT
+from tests.support.server import REQUEST_TIME, Server, b64url, requests, server_factory
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, missing_backend
+from tests.support.repo import REPO_ROOT
+from tests.support.required import missing_backend
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +34,7 @@ def test_bench_http_short_run_writes_json(tmp_path: Path) -> None:
     if not wrk_available():
         missing_backend("wrk (Debian package wrk, for python -m bench.http)")
     out = tmp_path / "out.json"
-    command = [sys.executable, "-m", "bench.http", "--duration", "2", "--connections", "2", "--threads", "1",
+    command = [sys.executable, "-m", "bench.http", "--duration", "1", "--connections", "2", "--threads", "1",
                "--raw-seconds", "0.3", "--json", str(out)]
     finished = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     output = f"stdout:\n{finished.stdout[-4000:]}\nstderr:\n{finished.stderr[-4000:]}"

@@ -11,20 +11,18 @@ view of the token).
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.conftest import missing_backend
-from tests.e2e.server import APP, PLAINTEXT, Server, requests, server_factory
+from tests.support.backends import BackendUnavailable, init_softhsm_token
+from tests.support.required import missing_backend
+from tests.support.server import APP, PLAINTEXT, Server, requests, server_factory
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.softhsm]
 
 #: The brief of issue 13: a probe notices within about this long.
 NOTICE_SECONDS = 10.0
@@ -33,30 +31,16 @@ NOTICE_SECONDS = 10.0
 @pytest.fixture
 def hsm(tmp_path: Path) -> dict[str, str | Path]:
     """A SoftHSM2 configuration of its own (a token directory nothing else uses) with one token."""
-    module = os.environ.get("PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so")
-    if not Path(module).exists() or shutil.which("softhsm2-util") is None:
-        missing_backend(f"SoftHSM2 (module {module} and softhsm2-util)")
-    tokens = tmp_path / "softhsm" / "tokens"
-    tokens.mkdir(parents=True)
-    conf = tmp_path / "softhsm" / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {tokens}\n"
-        "objectstore.backend = file\n"
-        "log.level = ERROR\n"
-        "slots.removable = false\n"
-        "library.reset_on_fork = true\n"
-    )
-    label, pin = f"km-e2e-health-{secrets.token_hex(4)}", secrets.token_hex(8)
-    subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", secrets.token_hex(8)],
-        check=True, capture_output=True, env={**os.environ, "SOFTHSM2_CONF": str(conf)},
-    )
-    (directory,) = list(tokens.iterdir())
+    try:
+        token: dict[str, str | Path] = dict(init_softhsm_token(tmp_path / "softhsm", "km-e2e-health"))
+    except BackendUnavailable as error:
+        missing_backend(str(error))
+    (directory,) = list((tmp_path / "softhsm" / "tokens").iterdir())
     pin_file = tmp_path / "pin"
-    pin_file.write_text(pin + "\n")
+    pin_file.write_text(f"{token['pin']}\n")
     pin_file.chmod(0o600)
-    return {"module": module, "label": label, "pin": pin, "pin_file": pin_file, "conf": conf,
-            "dir": directory, "aside": tmp_path / "unplugged-token"}
+    token.update(conf=Path(token["conf"]), pin_file=pin_file, dir=directory, aside=tmp_path / "unplugged-token")
+    return token
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.e2e.server import Server, free_port, requests, server_factory
+from tests.support.server import Server, free_port, requests, server_factory
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.e2e.server import Server, requests, server_factory
+from tests.support.server import Server, requests, server_factory
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.e2e.server import Server, requests, server_factory
+from tests.support.server import Server, requests, server_factory
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import requests, server_factory
+from tests.support.server import requests, server_factory
 
 pytestmark = pytest.mark.slow
 

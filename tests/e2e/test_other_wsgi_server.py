@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import APP, PLAINTEXT, REF, REPO_ROOT, Server, free_port, requests
+from tests.support.repo import REPO_ROOT
+from tests.support.server import APP, PLAINTEXT, REF, Server, free_port
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("gunicorn")

@@ -14,8 +14,8 @@ from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.e2e.server import Server, b64url_decode, server_factory
 from tests.support.pki import b64url, make_certificate, make_hierarchy, to_p7b_der
+from tests.support.server import Server, b64url_decode, server_factory
 
 pytestmark = pytest.mark.slow
 

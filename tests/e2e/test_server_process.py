@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.e2e.server import APP, PLAINTEXT, REF, REQUEST_TIME, Server, b64url_decode, server_factory
+from tests.support.server import APP, PLAINTEXT, REF, REQUEST_TIME, Server, b64url_decode, server_factory
 
 pytestmark = pytest.mark.slow
 

@@ -21,8 +21,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.conftest import REPO_ROOT, missing_backend
-from tests.e2e.server import requests, server_factory
+from tests.support.repo import REPO_ROOT
+from tests.support.required import missing_backend
+from tests.support.server import requests, server_factory
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.e2e.server import APP, PLAINTEXT, REF, Server, server_factory
+from tests.support.server import APP, PLAINTEXT, REF, Server, server_factory
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +98,7 @@ def test_two_instances_share_one_schema_and_keystore(instances, tmp_path: Path) 
     import subprocess
     import sys
 
-    from tests.e2e.server import REPO_ROOT
+    from tests.support.repo import REPO_ROOT
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEYMANAGER_")}
     env.update(KEYMANAGER_DATA_DIR=str(first.data_dir), **first.env)

@@ -9,8 +9,6 @@ from application.ports.keystore import KeystoreHealth
 from domain.errors import StoreUnavailableError
 from entrypoints.http import actuator
 from entrypoints.http.app import create_app
-from tests.conftest import make_container
-from tests.integration.test_auth import oidc_app, oidc_settings  # noqa: F401 - fixtures
 
 BASE = "/v1/keymanager/actuator"
 
@@ -34,7 +32,7 @@ def test_liveness_readiness_and_info(client) -> None:
     assert info["app"]["name"] == "keymanager" and info["build"]["version"] not in ("", "unknown")
 
 
-def test_not_ready_before_the_key_ceremony(memory_settings) -> None:
+def test_not_ready_before_the_key_ceremony(make_container, memory_settings) -> None:
     client = create_app(memory_settings, make_container(memory_settings)).test_client()
     assert client.get(f"{BASE}/health").status_code == 200  # alive and connected ...
     ready = client.get(f"{BASE}/health/readiness")  # ... but not ready: no ROOT yet

@@ -9,22 +9,20 @@ import hashlib
 import io
 import multiprocessing
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from domain.audit import SUCCESS, AuditEvent, canonical, verify_chain
 from entrypoints.cli import main, run_audit
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.conftest import init_master_keys, make_container
-from tests.integration.test_auth import bearer, idp, oidc_app, oidc_client, oidc_settings  # noqa: F401 - fixtures
+from tests.support.containers import init_master_keys
+from tests.support.http_api import self_signed_pem
+from tests.support.oidc import bearer
 
 API = "/v1/keymanager"
 APP, REF = "REGISTRATION", "10001_110011"
@@ -62,18 +60,6 @@ def ok(client, path: str, request: Any, method: str = "post") -> dict[str, Any]:
 def crypto(data: str, app: str = APP, ref: str = REF) -> dict[str, Any]:
     return {"applicationId": app, "referenceId": ref, "timeStamp": "2025-01-15T09:30:00.000Z", "data": data,
             "salt": None, "aad": None}
-
-
-def self_signed_pem(common_name: str) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(start)
-        .not_valid_after(start + timedelta(days=3650)).sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
 def pem_thumbprint(pem: str) -> str:
@@ -271,7 +257,9 @@ COLUMNS = ("event_dtimes", "subject", "operation", "app_id", "ref_id", "key_alia
            "prev_hash", "record_hash")
 
 
-def test_sqlite_trail_verifies_and_every_tampering_is_caught(sqlite_settings, monkeypatch, capsys) -> None:
+def test_sqlite_trail_verifies_and_every_tampering_is_caught(
+    make_container, sqlite_settings, monkeypatch, capsys
+) -> None:
     container = make_container(sqlite_settings)
     init_master_keys(container)
     client = create_app(sqlite_settings, container).test_client()
@@ -328,7 +316,7 @@ def test_sqlite_trail_verifies_and_every_tampering_is_caught(sqlite_settings, mo
         connection.close()
 
 
-def test_sqlite_trail_survives_a_restart(sqlite_settings) -> None:
+def test_sqlite_trail_survives_a_restart(make_container, sqlite_settings) -> None:
     first = make_container(sqlite_settings)
     first.audit_log().append_batch([AuditEvent(operation="encrypt", subject="a")], NOW)
     second = make_container(sqlite_settings)  # a new process would build a new container too
@@ -338,7 +326,7 @@ def test_sqlite_trail_survives_a_restart(sqlite_settings) -> None:
     assert verify_chain(records).intact
 
 
-def test_sqlite_migration_two_adds_the_audit_table(sqlite_settings) -> None:
+def test_sqlite_migration_two_adds_the_audit_table(make_container, sqlite_settings) -> None:
     container = make_container(sqlite_settings)
     assert container.database().schema_version() >= 2
     out = io.StringIO()
@@ -364,13 +352,13 @@ def _append_many(url: str, subject: str, count: int) -> None:
         database.close()
 
 
-def postgres_container(url: str):
+def postgres_container(make_container, url: str):
     settings = Settings(store="postgres", keystore="memory", db_url=url)
     return make_container(settings)
 
 
-def test_postgres_trail_through_http_verifies_and_catches_tampering(postgres_schema_url) -> None:
-    container = postgres_container(postgres_schema_url)
+def test_postgres_trail_through_http_verifies_and_catches_tampering(make_container, postgres_schema_url) -> None:
+    container = postgres_container(make_container, postgres_schema_url)
     init_master_keys(container)
     client = create_app(Settings(store="postgres", keystore="memory", db_url=postgres_schema_url),
                         container).test_client()
@@ -392,8 +380,8 @@ def test_postgres_trail_through_http_verifies_and_catches_tampering(postgres_sch
     assert "BROKEN at sequence 2" in out.getvalue()
 
 
-def test_postgres_concurrent_appenders_keep_one_chain(postgres_schema_url) -> None:
-    container = postgres_container(postgres_schema_url)  # applies the migrations
+def test_postgres_concurrent_appenders_keep_one_chain(make_container, postgres_schema_url) -> None:
+    container = postgres_container(make_container, postgres_schema_url)  # applies the migrations
     context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_append_many, args=(postgres_schema_url, f"worker-{n}", 40)) for n in range(2)]
     for worker in workers:
@@ -423,7 +411,7 @@ def test_signing_and_revocation_records_name_the_key(client, container) -> None:
     assert (by_op["revokeKey"].key_alias, by_op["revokeKey"].thumbprint) == (base_key.alias, base_key.thumbprint)
 
 
-def test_the_key_ceremony_is_audited(sqlite_settings) -> None:
+def test_the_key_ceremony_is_audited(make_container, sqlite_settings) -> None:
     from entrypoints.cli import run_init
 
     container = make_container(sqlite_settings)

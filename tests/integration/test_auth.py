@@ -13,26 +13,21 @@ import json
 import logging
 import re
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import jwt
 import pytest
-import responses
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from domain.keys import KeyPolicy
 from entrypoints.cli import run_status
 from entrypoints.http.app import create_app
 from entrypoints.http.roles import ROLE_TABLE, RolePolicy
 from entrypoints.settings import ConfigurationError, Settings
-from tests.conftest import init_master_keys, make_container
+from tests.support.containers import init_master_keys
+from tests.support.oidc import AUDIENCE, ISSUER, JWKS_URL, KEYS, Idp, bearer
 
 API = "/v1/keymanager"
-ISSUER = "https://idp.example/realms/mosip"
-JWKS_URL = ISSUER + "/protocol/openid-connect/certs"
-AUDIENCE = "keymanager"
 PLAINTEXT = b"attack at dawn"
 
 
@@ -41,89 +36,6 @@ PLAINTEXT = b"attack at dawn"
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-class Idp:
-    """Signing keys, their published JWKS (served by ``responses``), and a token mint."""
-
-    def __init__(self, mock: responses.RequestsMock) -> None:
-        self.mock = mock
-        self.keys: dict[str, Any] = {}
-        self.published: list[str] = []
-        self.status = 200
-        mock.add_callback(responses.GET, JWKS_URL, callback=self._serve)
-
-    def _serve(self, _request) -> tuple[int, dict[str, str], str]:
-        if self.status != 200:
-            return self.status, {}, "unavailable"
-        keys = []
-        for kid in self.published:
-            public = self.keys[kid].public_key()
-            if isinstance(public, rsa.RSAPublicKey):
-                keys.append({**RSAAlgorithm.to_jwk(public, as_dict=True), "kid": kid, "use": "sig", "alg": "RS256"})
-            else:
-                keys.append({**ECAlgorithm.to_jwk(public, as_dict=True), "kid": kid, "use": "sig", "alg": "ES256"})
-        # Keycloak also publishes an encryption key: it must be ignored.
-        encryption = RSAAlgorithm.to_jwk(KEYS["enc"].public_key(), as_dict=True)
-        keys.append({**encryption, "kid": "enc-key", "use": "enc", "alg": "RSA-OAEP"})
-        return 200, {"Content-Type": "application/json"}, json.dumps({"keys": keys})
-
-    def publish(self, kid: str) -> None:
-        self.keys[kid] = KEYS[kid]
-        self.published.append(kid)
-
-    @property
-    def fetches(self) -> int:
-        return sum(1 for call in self.mock.calls if call.request.url == JWKS_URL)
-
-    def token(self, *, kid: str = "k1", key: Any = None, alg: str = "RS256",
-              roles: list[str] | None = None, user: str | None = "alice", **claims: Any) -> str:
-        now = int(time.time())
-        payload: dict[str, Any] = {
-            "iss": ISSUER, "aud": AUDIENCE, "sub": "f3b1c2d4", "iat": now, "nbf": now, "exp": now + 300,
-            "realm_access": {"roles": ["REGISTRATION_PROCESSOR"] if roles is None else roles},
-        }
-        if user is not None:
-            payload["preferred_username"] = user
-        payload.update(claims)
-        payload = {name: value for name, value in payload.items() if value is not None}
-        return jwt.encode(payload, key or KEYS[kid], algorithm=alg, headers={"kid": kid})
-
-
-#: Made once: RSA key generation is the slow part.
-KEYS: dict[str, Any] = {
-    name: rsa.generate_private_key(public_exponent=65537, key_size=2048) for name in ("k1", "k2", "rogue", "enc")
-}
-KEYS["ec1"] = ec.generate_private_key(ec.SECP256R1())
-
-
-@pytest.fixture
-def idp() -> Iterator[Idp]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        provider = Idp(mock)
-        provider.publish("k1")
-        yield provider
-
-
-@pytest.fixture
-def oidc_settings(memory_settings: Settings) -> Settings:
-    return memory_settings.with_overrides(
-        auth_mode="oidc", oidc_issuer=ISSUER, oidc_jwks_url=JWKS_URL, oidc_audience=(AUDIENCE,)
-    )
-
-
-@pytest.fixture
-def oidc_app(oidc_settings: Settings, container):
-    return create_app(oidc_settings, container)
-
-
-@pytest.fixture
-def oidc_client(oidc_app):
-    return oidc_app.test_client()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def wrap(request: dict[str, Any]) -> dict[str, Any]:
@@ -485,7 +397,7 @@ def test_the_role_table_uses_the_reference_keys(oidc_app) -> None:
 
 
 @pytest.fixture
-def guarded_client(oidc_settings: Settings, clock, idp: Idp):
+def guarded_client(make_container, oidc_settings: Settings, clock, idp: Idp):
     """REGISTRATION keys usable by alice only."""
     built = make_container(oidc_settings, clock)
     with built.uow_factory()() as uow:
@@ -528,7 +440,7 @@ def test_dev_mode_is_the_default_and_announced(memory_settings: Settings, contai
     assert_ok(get_certificate(client, {"Authorization": "Bearer not-a-token"}))
 
 
-def test_dev_mode_user_is_dev_for_access_allowed(memory_settings: Settings, clock) -> None:
+def test_dev_mode_user_is_dev_for_access_allowed(make_container, memory_settings: Settings, clock) -> None:
     built = make_container(memory_settings, clock)
     with built.uow_factory()() as uow:
         uow.keys.save_policy(KeyPolicy("REGISTRATION", 1095, 60, access_allowed="dev"))
@@ -555,7 +467,7 @@ def test_the_cli_status_command_prints_the_auth_mode(tmp_path) -> None:
     import subprocess
     import sys
 
-    from tests.conftest import REPO_ROOT
+    from tests.support.repo import REPO_ROOT
 
     env = {name: value for name, value in os.environ.items() if not name.startswith("KEYMANAGER_")}
     env.update(KEYMANAGER_STORE="memory", KEYMANAGER_KEYSTORE="memory", KEYMANAGER_DATA_DIR=str(tmp_path))

@@ -14,7 +14,6 @@ import pytest
 from domain.keys import KeyTuple
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.conftest import make_container
 
 API = "/v1/keymanager"
 REQUEST_TIME = "2024-05-01T10:15:30.123Z"
@@ -178,7 +177,7 @@ def test_requesttime_error_echoes_id_and_version(client) -> None:
 
 
 @pytest.fixture
-def sqlite_client(sqlite_settings, clock):
+def sqlite_client(make_container, sqlite_settings, clock):
     """SQLite is where an out-of-range page number used to crash (OverflowError binding OFFSET)."""
     return create_app(sqlite_settings, make_container(sqlite_settings, clock)).test_client()
 
@@ -213,8 +212,8 @@ def test_paging_within_a_java_int(sqlite_client, paging: dict[str, int], expecte
     "/v1/keymanager/getCertificate?applicationId=REGISTRATION&referenceId=%FF%FE",
     "/v1/keymanager/tokenid/x/partner?extra=%C3%28",
 ])  # (Werkzeug's test client mangles invalid bytes in a path itself: tests/e2e/test_http_hardening.py sends them)
-def test_a_url_that_is_not_utf8_is_refused_before_anything_runs(url, caplog) -> None:
-    from tests.conftest import init_master_keys, make_container
+def test_a_url_that_is_not_utf8_is_refused_before_anything_runs(make_container, url, caplog) -> None:
+    from tests.support.containers import init_master_keys
 
     settings = Settings(store="memory", keystore="memory")
     container = make_container(settings)

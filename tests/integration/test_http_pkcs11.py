@@ -32,7 +32,8 @@ from domain.keys import KeyTuple
 from entrypoints.containers import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.conftest import init_master_keys, make_container
+from tests.support.containers import init_master_keys
+from tests.support.pkcs11 import PROTECTED, aliases_of, token_private_key_attributes
 
 API = "/v1/keymanager"
 REQUEST_TIME = "2024-05-01T10:15:30.123Z"
@@ -102,11 +103,6 @@ def der(pem: str) -> bytes:
     return x509.load_pem_x509_certificate(pem.encode("ascii")).public_bytes(serialization.Encoding.DER)
 
 
-def aliases_of(container: Container, key_tuple: KeyTuple) -> list[str]:
-    with container.uow_factory()() as uow:
-        return [row.alias for row in uow.keys.aliases_for(key_tuple)]
-
-
 def current_alias(container: Container, key_tuple: KeyTuple, pem: str) -> str:
     """The alias whose certificate is ``pem``."""
     hierarchy = container.hierarchy()
@@ -115,48 +111,6 @@ def current_alias(container: Container, key_tuple: KeyTuple, pem: str) -> str:
             if hierarchy.certified(uow.keys, row).certificate.public_bytes(serialization.Encoding.DER) == der(pem):
                 return row.alias
     raise AssertionError(f"no alias of {key_tuple} has that certificate")
-
-
-def token_private_key_attributes(token: dict[str, str], alias: str) -> dict[str, Any] | None:
-    """The token's own view of the private key under ``alias`` (None when the token has none)."""
-    slot_token = pkcs11.lib(token["module"]).get_token(token_label=token["label"])
-    try:
-        session = slot_token.open(user_pin=token["pin"])
-    except p11.UserAlreadyLoggedIn:  # login is per process: the keystore logged in already
-        session = slot_token.open()
-    keep_open = session.user_type != pkcs11.UserType.NOBODY  # closing it would log the process out
-    try:
-        found = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: alias.encode()}))
-        if not found:
-            return None
-        (key,) = found
-        try:
-            key[Attribute.PRIVATE_EXPONENT]
-            exponent_readable = True
-        except p11.AttributeSensitive:
-            exponent_readable = False
-        return {
-            "sensitive": key[Attribute.SENSITIVE],
-            "extractable": key[Attribute.EXTRACTABLE],
-            "always_sensitive": key[Attribute.ALWAYS_SENSITIVE],
-            "never_extractable": key[Attribute.NEVER_EXTRACTABLE],
-            "token": key[Attribute.TOKEN],
-            "exponent_readable": exponent_readable,
-            "modulus": int.from_bytes(key[Attribute.MODULUS], "big"),
-        }
-    finally:
-        if not keep_open:
-            session.close()
-
-
-PROTECTED = {
-    "sensitive": True,
-    "extractable": False,
-    "always_sensitive": True,
-    "never_extractable": True,
-    "token": True,
-    "exponent_readable": False,
-}
 
 
 def assert_in_token(token: dict[str, str], alias: str, pem: str) -> None:
@@ -170,7 +124,9 @@ def assert_in_token(token: dict[str, str], alias: str, pem: str) -> None:
 # -- the flow ------------------------------------------------------------------------------------
 
 
-def test_http_flow_with_pkcs11_keystore_and_restart(pkcs11_settings: Settings, softhsm_token, clock) -> None:
+def test_http_flow_with_pkcs11_keystore_and_restart(
+    make_container, pkcs11_settings: Settings, softhsm_token, clock
+) -> None:
     token = softhsm_token
     container = make_container(pkcs11_settings, clock)
     init_master_keys(container)
@@ -272,7 +228,9 @@ def test_http_flow_with_pkcs11_keystore_and_restart(pkcs11_settings: Settings, s
     assert restarted.keystore().health().ok
 
 
-def test_health_and_status_do_not_show_the_pin(pkcs11_settings: Settings, softhsm_token, caplog, monkeypatch) -> None:
+def test_health_and_status_do_not_show_the_pin(
+    make_container, pkcs11_settings: Settings, softhsm_token, caplog, monkeypatch
+) -> None:
     import io
     import logging
 
@@ -295,8 +253,8 @@ def test_health_and_status_do_not_show_the_pin(pkcs11_settings: Settings, sofths
 
 @pytest.mark.slow
 def test_server_process_with_pkcs11_forked_workers_and_restart(softhsm_token, tmp_path: Path) -> None:
-    from tests.e2e.server import b64url_decode as wire_decode
-    from tests.e2e.server import server_factory
+    from tests.support.server import b64url_decode as wire_decode
+    from tests.support.server import server_factory
 
     token = softhsm_token
     pin_file = tmp_path / "pin"
@@ -464,7 +422,9 @@ def assert_jwt_signs(client, ref: str, issued: x509.Certificate) -> None:
     assert pyjwt_verify(f"{head}.{b64url(JWT_PAYLOAD)}.{signature}", issued.public_key(), algorithm) == JWT_PAYLOAD
 
 
-def test_signing_keys_in_the_token_and_jwt_signatures(pkcs11_settings: Settings, softhsm_token, clock) -> None:
+def test_signing_keys_in_the_token_and_jwt_signatures(
+    make_container, pkcs11_settings: Settings, softhsm_token, clock
+) -> None:
     token = softhsm_token
     container = make_container(pkcs11_settings, clock)
     init_master_keys(container)

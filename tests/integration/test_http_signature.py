@@ -28,9 +28,13 @@ from cryptography.x509.oid import NameOID
 from domain.identifiers import key_id
 from domain.keys import KeyPolicy, KeyTuple
 from entrypoints.http.app import create_app
-from tests.conftest import START, init_master_keys, make_container
-from tests.integration.test_http_api import (
+from tests.support.http_api import (
     API,
+    APP,
+    ED,
+    K1,
+    P256,
+    PAYLOAD,
     assert_clean,
     b64url,
     b64url_decode,
@@ -38,16 +42,20 @@ from tests.integration.test_http_api import (
     decrypt,
     encrypt,
     error,
+    generate_sign_key,
+    header_of,
+    jwt_sign,
     ok,
     post,
+    public_key_from_x5c,
+    sign_request,
 )
+from tests.support.repo import START
+from tests.support.containers import init_master_keys
 
 # joserfc (the service's verifier) warns that "EdDSA" is superseded by "Ed25519"; MOSIP uses "EdDSA".
 pytestmark = pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning")
 
-APP = "REGISTRATION"
-P256, K1, ED = "EC_SECP256R1_SIGN", "EC_SECP256K1_SIGN", "ED25519_SIGN"
-PAYLOAD = b'{"iss":"test","n":12345,"text":"caf\xc3\xa9"}'
 PSS_32 = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 PYJWS = jwt.api_jws.PyJWS()
 
@@ -72,15 +80,6 @@ def ec_keys(client) -> dict[str, x509.Certificate]:
     return {ref: generate_sign_key(client, APP, ref) for ref in (P256, K1, ED)}
 
 
-def generate_sign_key(client, app: str, ref: str, *, force: bool = False, object_type: str = "CERTIFICATE"):
-    request = {"applicationId": app, "referenceId": ref, "force": force}
-    response = ok(post(client, f"/generateECSignKey/{object_type}", request))
-    if object_type == "CSR":
-        return x509.load_pem_x509_csr(response["certSignRequest"].encode())
-    assert response["certSignRequest"] is None
-    return x509.load_pem_x509_certificate(response["certificate"].encode())
-
-
 def get_certificate(client, app: str, ref: str = "") -> x509.Certificate:
     response = ok(client.get(f"{API}/getCertificate", query_string={"applicationId": app, "referenceId": ref}))
     return x509.load_pem_x509_certificate(response["certificate"].encode())
@@ -101,28 +100,9 @@ def current_uni_ident(container, key_tuple: tuple[str, str]) -> str:
     return aliases[0].uni_ident
 
 
-def sign_request(app: str | None, ref: str | None, data: bytes = PAYLOAD, **flags: Any) -> dict[str, Any]:
-    request: dict[str, Any] = {"dataToSign": b64url(data), "applicationId": app, "referenceId": ref}
-    request.update(flags)
-    return request
-
-
-def jwt_sign(client, app_id, ref_id, data: bytes = PAYLOAD, *, path: str = "/jwtSign", **flags: Any) -> str:
-    return ok(post(client, path, sign_request(app_id, ref_id, data, **flags)))["jwtSignedData"]
-
-
 def jws_sign(client, app_id, ref_id, data: bytes = PAYLOAD, *, path: str = "/jwsSign", **flags: Any) -> str:
     flags.setdefault("validateJson", False)
     return ok(post(client, path, sign_request(app_id, ref_id, data, **flags)))["jwtSignedData"]
-
-
-def header_of(token: str) -> tuple[bytes, dict[str, Any]]:
-    raw = b64url_decode(token.split(".")[0])
-    return raw, json.loads(raw)
-
-
-def public_key_from_x5c(header: dict[str, Any]):
-    return x509.load_der_x509_certificate(base64.b64decode(header["x5c"][0], validate=True)).public_key()
 
 
 def pyjwt_verify(token: str, public_key, algorithm: str, payload: bytes = PAYLOAD) -> dict[str, Any]:
@@ -745,7 +725,7 @@ def test_ec_key_not_generated_yet(client, path) -> None:
     error(post(client, path, {**sign_request(APP, P256), "validateJson": False}), "KER-KMS-012")
 
 
-def test_access_denied_by_policy(memory_settings, clock) -> None:
+def test_access_denied_by_policy(make_container, memory_settings, clock) -> None:
     built = make_container(memory_settings, clock)
     with built.uow_factory()() as uow:
         uow.keys.save_policy(KeyPolicy(APP, 1095, 60, access_allowed="someone"))
@@ -935,7 +915,7 @@ def test_data_encrypted_before_an_upload(client, test_ca) -> None:
     assert decrypt(client, later, app=APP, ref=ref) == b"after upload"
 
 
-def test_data_encrypted_before_an_upload_cold_cache(memory_settings, clock, test_ca) -> None:
+def test_data_encrypted_before_an_upload_cold_cache(make_container, memory_settings, clock, test_ca) -> None:
     built = make_container(memory_settings.with_overrides(key_cache_ttl_seconds=0), clock)
     init_master_keys(built)
     client = create_app(memory_settings, built).test_client()

@@ -10,14 +10,18 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from adapters.clock import ManualClock
-from tests.integration.test_http_api import certificate, decrypt, encrypt, error, post
-from tests.integration.test_http_signature import (
+from tests.support.http_api import (
     APP,
     ED,
     PAYLOAD,
+    certificate,
+    decrypt,
+    encrypt,
+    error,
     generate_sign_key,
     header_of,
     jwt_sign,
+    post,
     public_key_from_x5c,
 )
 

@@ -9,7 +9,6 @@ import pytest
 
 from entrypoints.http.app import create_app
 from entrypoints.log_format import JsonFormatter, RequestIdFilter, configure_logging
-from tests.integration.test_auth import idp, oidc_settings  # noqa: F401 - fixtures
 
 API = "/v1/keymanager"
 

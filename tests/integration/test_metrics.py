@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from entrypoints.http.app import create_app
-from tests.integration.test_auth import bearer, idp, oidc_settings  # noqa: F401 - fixtures
+from tests.support.oidc import bearer
 
 API = "/v1/keymanager"
 

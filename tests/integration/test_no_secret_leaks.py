@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from domain.errors import KeyManagerError
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.conftest import init_master_keys, make_container
-from tests.integration.test_auth import AUDIENCE, ISSUER, JWKS_URL, KEYS, Idp, bearer
+from tests.support.containers import init_master_keys
+from tests.support.oidc import AUDIENCE, ISSUER, JWKS_URL, KEYS, Idp, bearer
 
 API = "/v1/keymanager"
 APP, REF = "REGISTRATION", "10001_110011"
@@ -141,7 +141,7 @@ def keystore_private_keys(container) -> list[bytes]:
 # -- sqlite + pkcs12, dev authentication ----------------------------------------------------------
 
 
-def test_plaintext_payload_password_and_keys_never_leak(tmp_path: Path, clock, capture) -> None:
+def test_plaintext_payload_password_and_keys_never_leak(make_container, tmp_path: Path, clock, capture) -> None:
     settings = Settings(data_dir=tmp_path / "data", store="sqlite", keystore="pkcs12", keystore_password=SENTINEL)
     container = make_container(settings, clock)
     init_master_keys(container)
@@ -223,7 +223,7 @@ def test_plaintext_payload_password_and_keys_never_leak(tmp_path: Path, clock, c
     assert_absent(secrets + private_keys, [disk], "the data directory")
 
 
-def test_wrong_keystore_password_fails_without_showing_it(tmp_path: Path, clock, capture) -> None:
+def test_wrong_keystore_password_fails_without_showing_it(make_container, tmp_path: Path, clock, capture) -> None:
     settings = Settings(data_dir=tmp_path / "data", store="sqlite", keystore="pkcs12",
                         keystore_password="the-right-password")
     init_master_keys(make_container(settings, clock))
@@ -249,7 +249,7 @@ def test_wrong_keystore_password_fails_without_showing_it(tmp_path: Path, clock,
 # -- PKCS#11 --------------------------------------------------------------------------------------
 
 
-def test_the_pkcs11_pin_never_leaks(pkcs11_settings: Settings, softhsm_token, clock, capture) -> None:
+def test_the_pkcs11_pin_never_leaks(make_container, pkcs11_settings: Settings, softhsm_token, clock, capture) -> None:
     container = make_container(pkcs11_settings, clock)
     init_master_keys(container)
     app = create_app(pkcs11_settings, container)
@@ -269,8 +269,9 @@ def test_the_pkcs11_pin_never_leaks(pkcs11_settings: Settings, softhsm_token, cl
     assert softhsm_token["pin"] not in "\n".join(texts)  # short: not covered by forms()'s length floor
 
 
-def test_a_wrong_pkcs11_pin_fails_cleanly_without_showing_it(pkcs11_settings: Settings, softhsm_token, clock,
-                                                             capture) -> None:
+def test_a_wrong_pkcs11_pin_fails_cleanly_without_showing_it(
+    make_container, pkcs11_settings: Settings, softhsm_token, clock, capture
+) -> None:
     import pkcs11
 
     pkcs11.lib(softhsm_token["module"]).reinitialize()  # log this process out: else C_Login is skipped

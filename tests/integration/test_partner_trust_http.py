@@ -31,9 +31,10 @@ from cryptography.x509.oid import NameOID
 from domain.keys import KeyTuple
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.conftest import START, init_master_keys, make_container
-from tests.integration.test_http_api import API, error, ok, post
+from tests.support.containers import init_master_keys
+from tests.support.http_api import API, error, ok, post
 from tests.support.pki import Issued, b64url, cached_key, make_certificate, make_hierarchy, to_p7b_der
+from tests.support.repo import START
 
 ORG = "Partner Org"
 UPLOAD_SUCCESS = "Upload Success."
@@ -1074,7 +1075,9 @@ def test_ca_extended_key_usage_does_not_stop_the_path(client, clock) -> None:
 # == 8. Real stores: SQLite + PKCS#12, SQLite + SoftHSM2 =========================================
 
 
-def happy_path_and_restart(settings: Settings, clock, *, prefix: str) -> tuple[Any, x509.Certificate, str]:
+def happy_path_and_restart(
+    make_container, settings: Settings, clock, *, prefix: str
+) -> tuple[Any, x509.Certificate, str]:
     container = make_container(settings, clock)
     init_master_keys(container, ("ROOT", "KERNEL:SIGN", "PMS"))
     client = create_app(settings, container).test_client()
@@ -1109,16 +1112,16 @@ def happy_path_and_restart(settings: Settings, clock, *, prefix: str) -> tuple[A
     return restarted, pms, response["certificateId"]
 
 
-def test_sqlite_pkcs12_happy_path_and_restart(sqlite_settings: Settings, clock) -> None:
-    happy_path_and_restart(sqlite_settings, clock, prefix="SQLite")
+def test_sqlite_pkcs12_happy_path_and_restart(make_container, sqlite_settings: Settings, clock) -> None:
+    happy_path_and_restart(make_container, sqlite_settings, clock, prefix="SQLite")
 
 
 @pytest.mark.filterwarnings(
     "ignore:Exception ignored in. 'pkcs11._pkcs11.OperationContext.__del__':pytest.PytestUnraisableExceptionWarning")
-def test_softhsm_happy_path_and_restart(pkcs11_settings: Settings, softhsm_token, clock) -> None:
-    from tests.integration.test_http_pkcs11 import PROTECTED, aliases_of, token_private_key_attributes
+def test_softhsm_happy_path_and_restart(make_container, pkcs11_settings: Settings, softhsm_token, clock) -> None:
+    from tests.support.pkcs11 import PROTECTED, aliases_of, token_private_key_attributes
 
-    container, pms, _ = happy_path_and_restart(pkcs11_settings, clock, prefix="HSM")
+    container, pms, _ = happy_path_and_restart(make_container, pkcs11_settings, clock, prefix="HSM")
     (pms_alias,) = aliases_of(container, KeyTuple("PMS"))
     attributes = token_private_key_attributes(softhsm_token, pms_alias)
     assert attributes is not None, "the PMS private key must be in the token"

@@ -31,7 +31,8 @@ from joserfc.jwk import RSAKey
 
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.conftest import VECTORS_DIR, init_master_keys, make_container
+from tests.support.containers import init_master_keys
+from tests.support.repo import VECTORS_DIR
 
 API = "/v1/keymanager"
 APP = "REGISTRATION"
@@ -156,7 +157,9 @@ def fast_settings(memory_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def container(fast_settings: Settings, clock):  # overrides conftest's: the same, with fast PBKDF2/Argon2
+def container(
+    make_container, fast_settings: Settings, clock
+):  # overrides conftest's: the same, with fast PBKDF2/Argon2
     built = make_container(fast_settings, clock)
     init_master_keys(built)
     return built
@@ -172,7 +175,7 @@ def client(app):
     return app.test_client()
 
 
-def build_client(settings: Settings, clock, *, master_keys: bool = True):
+def build_client(make_container, settings: Settings, clock, *, master_keys: bool = True):
     built = make_container(settings, clock)
     if master_keys:
         init_master_keys(built)
@@ -206,8 +209,12 @@ def test_pin_blob_made_independently_decrypts(client) -> None:
     assert ok(client, "/decryptWithPin", {"data": blob + "=" * (-len(blob) % 4), "userPin": PIN})["data"] == PLAINTEXT
 
 
-def test_v4_blob_decrypts_with_the_reference_iterations(memory_settings: Settings, clock, vectors) -> None:
-    client, _ = build_client(memory_settings.with_overrides(pin_hash_iterations=100000), clock, master_keys=False)
+def test_v4_blob_decrypts_with_the_reference_iterations(
+    make_container, memory_settings: Settings, clock, vectors
+) -> None:
+    client, _ = build_client(
+        make_container, memory_settings.with_overrides(pin_hash_iterations=100000), clock, master_keys=False
+    )
     blob = vectors["V4.encryptWithPin_pin_AB1234_data_TestPinEncryption_iter100000"]
     assert ok(client, "/decryptWithPin", {"data": blob, "userPin": V4_PIN}) == {"data": V4_PLAINTEXT}
     # its salt is V4's, and the key derived from it is V4.hash100000
@@ -221,8 +228,10 @@ def test_v4_blob_does_not_open_with_other_iterations(client, vectors) -> None:
     error(post(client, "/decryptWithPin", {"data": blob, "userPin": V4_PIN}), "KER-FSE-004")
 
 
-def test_configured_iterations_are_used(memory_settings: Settings, clock) -> None:
-    client, _ = build_client(memory_settings.with_overrides(pin_hash_iterations=10), clock, master_keys=False)
+def test_configured_iterations_are_used(make_container, memory_settings: Settings, clock) -> None:
+    client, _ = build_client(
+        make_container, memory_settings.with_overrides(pin_hash_iterations=10), clock, master_keys=False
+    )
     blob = ok(client, "/encryptWithPin", {"data": "ten", "userPin": V4_PIN})["data"]
     assert open_pin_blob(blob, V4_PIN, 10) == b"ten"
 
@@ -357,11 +366,11 @@ def test_argon2_with_salt_matches_an_independent_computation(client) -> None:
     assert b64url_decode(again["salt"]) == salt
 
 
-def test_argon2_reference_parameters(memory_settings: Settings, clock) -> None:
+def test_argon2_reference_parameters(make_container, memory_settings: Settings, clock) -> None:
     # The reference's defaults (t=10, m=65536 KiB, p=2); Settings() defaults must be them.
     defaults = Settings()
     assert (defaults.argon2_iterations, defaults.argon2_memory_kib, defaults.argon2_parallelism) == (10, 65536, 2)
-    client, _ = build_client(memory_settings, clock, master_keys=False)
+    client, _ = build_client(make_container, memory_settings, clock, master_keys=False)
     salt = bytes(range(24))
     result = ok(client, "/generateArgon2Hash", {"inputData": "MOSIP", "salt": b64url(salt)})
     assert b64url_decode(result["hashValue"]) == reference_argon2("MOSIP", salt, t=10, m=65536, p=2)
@@ -665,9 +674,9 @@ def reference_token(uin: str, partner: str, uin_salt: str, partner_salt: str, le
 
 
 @pytest.fixture
-def salted_client(memory_settings: Settings, clock):
+def salted_client(make_container, memory_settings: Settings, clock):
     settings = memory_settings.with_overrides(tokenid_uin_salt=UIN_SALT, tokenid_partner_code_salt=PARTNER_SALT)
-    client, _ = build_client(settings, clock, master_keys=False)
+    client, _ = build_client(make_container, settings, clock, master_keys=False)
     return client
 
 
@@ -691,17 +700,17 @@ def test_token_id_blank_is_tig_010(salted_client, path: str) -> None:
     assert body["errors"] == [{"errorCode": "KER-TIG-010", "message": "UIN and partner code cannot be empty"}]
 
 
-def test_token_id_length_setting(memory_settings: Settings, clock) -> None:
+def test_token_id_length_setting(make_container, memory_settings: Settings, clock) -> None:
     settings = memory_settings.with_overrides(tokenid_uin_salt=UIN_SALT, tokenid_partner_code_salt=PARTNER_SALT,
                                               tokenid_length=20)
-    client, _ = build_client(settings, clock, master_keys=False)
+    client, _ = build_client(make_container, settings, clock, master_keys=False)
     assert token_of(client, "/tokenid/1234567890/partner123")["response"]["tokenID"] == TOKEN_ID[:20]
 
 
-def test_token_id_salts_generated_into_the_data_dir(tmp_path: Path, clock) -> None:
+def test_token_id_salts_generated_into_the_data_dir(make_container, tmp_path: Path, clock) -> None:
     first_dir, other_dir = tmp_path / "one", tmp_path / "two"
     settings = Settings(data_dir=first_dir, store="memory", keystore="memory")
-    first, _ = build_client(settings, clock, master_keys=False)
+    first, _ = build_client(make_container, settings, clock, master_keys=False)
     token = token_of(first, "/tokenid/1234567890/partner123")["response"]["tokenID"]
     salts = first_dir / "tokenid.salts"
     assert salts.exists()
@@ -711,12 +720,12 @@ def test_token_id_salts_generated_into_the_data_dir(tmp_path: Path, clock) -> No
     assert len(token) == 36 and token.lstrip("-").isdigit()
     assert token != TOKEN_ID
     # a second app on the same data dir: the same salts, the same token
-    second, _ = build_client(Settings(data_dir=first_dir, store="memory", keystore="memory"), clock,
+    second, _ = build_client(make_container, Settings(data_dir=first_dir, store="memory", keystore="memory"), clock,
                              master_keys=False)
     assert token_of(second, "/tokenid/1234567890/partner123")["response"]["tokenID"] == token
     assert salts.read_text().split() == [uin_salt, partner_salt]
     # another data dir: other salts, another token
-    third, _ = build_client(Settings(data_dir=other_dir, store="memory", keystore="memory"), clock,
+    third, _ = build_client(make_container, Settings(data_dir=other_dir, store="memory", keystore="memory"), clock,
                             master_keys=False)
     assert token_of(third, "/tokenid/1234567890/partner123")["response"]["tokenID"] != token
     assert (other_dir / "tokenid.salts").read_text() != salts.read_text()

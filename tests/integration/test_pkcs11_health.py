@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from adapters.pkcs11.keystore import Pkcs11Keystore, library_lock
 from application.ports.keystore import KeystoreError
 from domain.errors import KeystoreUnavailableError
-from tests.integration.test_pkcs11_keystore import public_key
+from tests.support.pkcs11 import public_key
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Exception ignored in. 'pkcs11._pkcs11.OperationContext.__del__':pytest.PytestUnraisableExceptionWarning"

@@ -20,9 +20,8 @@ import threading
 import time
 import traceback
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pkcs11
 import pytest
@@ -40,6 +39,7 @@ from adapters.pkcs11.keystore import Pkcs11Keystore, library_lock
 from application.crypto import OAEP_SHA256, generate_rsa_key
 from application.ports.keystore import KeyAlgorithm, KeystoreError, PrivateKeyOperationError, SignatureScheme
 from domain.errors import KeystoreUnavailableError
+from tests.support.pkcs11 import own_session, public_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,12 +55,6 @@ pytestmark = pytest.mark.filterwarnings(
 
 def new_alias() -> str:
     return str(uuid.uuid4())
-
-
-def public_key(spki: bytes) -> rsa.RSAPublicKey:
-    key = serialization.load_der_public_key(spki)
-    assert isinstance(key, rsa.RSAPublicKey)
-    return key
 
 
 def certificate_for(public: rsa.RSAPublicKey, common_name: str = "pkcs11-test") -> bytes:
@@ -79,27 +73,6 @@ def certificate_for(public: rsa.RSAPublicKey, common_name: str = "pkcs11-test") 
         .sign(issuer_key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.DER)
-
-
-@contextmanager
-def own_session(token: dict[str, str]) -> Iterator[Any]:
-    """A session of our own on the token, opened with the user PIN through python-pkcs11.
-
-    If this process is already logged in (the adapter logged in: login is per process),
-    C_Login answers CKR_USER_ALREADY_LOGGED_IN and a plain session sees the same objects.
-    A session that did log in is left open: python-pkcs11 closes it with C_Logout, which
-    would log the whole process out under the adapter's feet.
-    """
-    slot_token = pkcs11.lib(token["module"]).get_token(token_label=token["label"])
-    try:
-        session = slot_token.open(rw=True, user_pin=token["pin"])
-    except p11.UserAlreadyLoggedIn:
-        session = slot_token.open(rw=True)
-    try:
-        yield session
-    finally:
-        if session.user_type == pkcs11.UserType.NOBODY:
-            session.close()
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ from entrypoints.containers import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.support.lockstep import run_in_lockstep
-from tests.conftest import init_master_keys, make_container
+from tests.support.containers import init_master_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API = "/v1/keymanager"
@@ -72,7 +72,7 @@ def pg_settings(tmp_path: Path, postgres_schema_url: str) -> Settings:
 
 
 @pytest.fixture
-def containers() -> Iterator[Callable[..., Container]]:
+def containers(make_container) -> Iterator[Callable[..., Container]]:
     """Builds containers and closes their connection pools at the end of the test."""
     built: list[Container] = []
 

@@ -40,7 +40,7 @@ def test_a_base_key_in_its_window_gets_its_successor_once(container, clock) -> N
 def test_secret_keys_and_other_parties_certificates_are_left_alone(container, clock) -> None:
     from application.use_cases.generate_symmetric_key import GenerateSymmetricKeyCommand
     from application.use_cases.upload_other_domain_certificate import UploadOtherDomainCertificateCommand
-    from tests.integration.test_audit import self_signed_pem
+    from tests.support.http_api import self_signed_pem
 
     container.get_certificate().execute(GetCertificateCommand(APP, REF))
     container.generate_symmetric_key().execute(GenerateSymmetricKeyCommand("KERNEL", "IDENTITY_CACHE"))

@@ -16,7 +16,7 @@ import application.argon2_hash
 import application.pin_crypto
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.conftest import init_master_keys, make_container
+from tests.support.containers import init_master_keys
 
 API = "/v1/keymanager"
 APP, REF = "REGISTRATION", "10001_110011"
@@ -58,7 +58,7 @@ def assert_busy(response) -> None:
     assert PIN not in text
 
 
-def build(settings: Settings, clock):
+def build(make_container, settings: Settings, clock):
     container = make_container(settings, clock)
     init_master_keys(container)
     app = create_app(settings, container)
@@ -66,12 +66,12 @@ def build(settings: Settings, clock):
 
 
 @pytest.fixture
-def strict(memory_settings: Settings, clock):
+def strict(make_container, memory_settings: Settings, clock):
     """concurrency 1, nobody may wait: a held slot refuses every other slow request at once."""
     settings = memory_settings.with_overrides(
         slow_work_concurrency=1, slow_work_waiting=0, slow_work_wait_seconds=0.2, **FAST
     )
-    return build(settings, clock)
+    return build(make_container, settings, clock)
 
 
 def test_held_slot_refuses_slow_endpoints_while_fast_ones_answer(strict) -> None:
@@ -118,11 +118,11 @@ def test_busy_refusals_are_audited(strict) -> None:
     assert all(PIN not in str(value) for r in records for value in r.content().values())
 
 
-def test_a_waiting_request_gives_up_after_wait_seconds(memory_settings: Settings, clock) -> None:
+def test_a_waiting_request_gives_up_after_wait_seconds(make_container, memory_settings: Settings, clock) -> None:
     settings = memory_settings.with_overrides(
         slow_work_concurrency=1, slow_work_waiting=1, slow_work_wait_seconds=0.2, **FAST
     )
-    app, container = build(settings, clock)
+    app, container = build(make_container, settings, clock)
     client = app.test_client()
     with container.slow_work().slot():
         started = time.monotonic()
@@ -204,11 +204,11 @@ def run_concurrently(app, requests: list[tuple[str, dict[str, Any]]]) -> list:
 
 
 @pytest.fixture
-def queued(memory_settings: Settings, clock):
+def queued(make_container, memory_settings: Settings, clock):
     settings = memory_settings.with_overrides(
         slow_work_concurrency=1, slow_work_waiting=1, slow_work_wait_seconds=5.0, **FAST
     )
-    return build(settings, clock)
+    return build(make_container, settings, clock)
 
 
 def test_concurrent_pin_requests_run_one_at_a_time(queued, monkeypatch) -> None:

@@ -20,7 +20,7 @@ from domain.keys import KeyTuple
 from entrypoints.containers import Container, build_container
 from entrypoints.settings import Settings
 from tests.support.lockstep import run_in_lockstep
-from tests.conftest import init_master_keys
+from tests.support.containers import init_master_keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = "REGISTRATION"

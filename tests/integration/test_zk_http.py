@@ -29,8 +29,8 @@ from domain.zk import ZK_MASTER, ZkPoolRow
 from entrypoints.cli import run_zk_init
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.conftest import init_master_keys, make_container
-from tests.integration.test_http_api import API, OAEP, b64url, b64url_decode, error, ok, post, self_signed
+from tests.support.containers import init_master_keys
+from tests.support.http_api import API, OAEP, b64url, b64url_decode, error, ok, post, self_signed
 
 RESIDENT = "4829174650"
 RESPONSE_FIELDS = {"zkDataAttributes", "encryptedRandomKey", "rankomKeyIndex"}
@@ -216,7 +216,7 @@ def test_values_and_random_key_open_with_spec_only_code(zk_side: Side, ida) -> N
         assert AESGCM(derived).decrypt(nonce, body, aad).decode("utf-8") == plain["value"]
 
 
-def test_two_configured_ida_references_give_two_parts(memory_settings, clock, ida, ida2) -> None:
+def test_two_configured_ida_references_give_two_parts(make_container, memory_settings, clock, ida, ida2) -> None:
     settings = memory_settings.with_overrides(zk_public_key_ref_ids=("PUBLIC_KEY", "PUBLIC_KEY2"))
     container = make_container(settings, clock)
     init_master_keys(container, ("ROOT",))
@@ -422,7 +422,7 @@ def test_generate_symmetric_key_invalid_request(side: Side, body: dict) -> None:
 
 
 @pytest.fixture
-def sqlite_side(sqlite_settings, clock, ida) -> Side:
+def sqlite_side(make_container, sqlite_settings, clock, ida) -> Side:
     container = make_container(sqlite_settings, clock)
     init_master_keys(container, ("ROOT",))
     built = Side(sqlite_settings, container)
@@ -431,7 +431,7 @@ def sqlite_side(sqlite_settings, clock, ida) -> Side:
     return built
 
 
-def restart(side: Side, clock) -> Side:
+def restart(make_container, side: Side, clock) -> Side:
     """A new container on the same data directory: nothing cached."""
     return Side(side.settings, make_container(side.settings, clock))
 
@@ -451,7 +451,7 @@ def values_at_two_indexes(side: Side) -> dict[int, list[dict]]:
 
 
 @pytest.mark.parametrize("alteration", ["random-bytes", "swapped-with-another-row", "not-base64", "short"])
-def test_altered_pool_row_is_refused(sqlite_side: Side, clock, alteration: str) -> None:
+def test_altered_pool_row_is_refused(make_container, sqlite_side: Side, clock, alteration: str) -> None:
     by_index = values_at_two_indexes(sqlite_side)
     altered, intact = list(by_index)[:2]
     with sqlite_db(sqlite_side) as db:
@@ -466,7 +466,7 @@ def test_altered_pool_row_is_refused(sqlite_side: Side, clock, alteration: str) 
         db.execute("UPDATE data_encrypt_keystore SET key = ? WHERE id = ?", (new_key, altered))
     db.close()
 
-    restarted = restart(sqlite_side, clock)
+    restarted = restart(make_container, sqlite_side, clock)
     for value in by_index[altered]:
         error(restarted.post("/zkDecrypt", {"id": RESIDENT, "zkDataAttributes": [value]}), "KER-ZKC-001")
     # the other rows are untouched
@@ -484,7 +484,7 @@ def test_every_row_written_has_a_check_value(sqlite_side: Side) -> None:
     assert all(r[1] and re.fullmatch(r"[0-9a-f]{32}", r[1]) for r in rows)
 
 
-def test_rotated_master_key_still_opens_older_values(sqlite_side: Side, clock) -> None:
+def test_rotated_master_key_still_opens_older_values(make_container, sqlite_side: Side, clock) -> None:
     before = zk_encrypt(sqlite_side, ATTRIBUTES)
     old_master = current_master(sqlite_side.container)
     body = {"applicationId": "KERNEL", "referenceId": "IDENTITY_CACHE", "force": True}
@@ -492,14 +492,14 @@ def test_rotated_master_key_still_opens_older_values(sqlite_side: Side, clock) -
     assert current_master(sqlite_side.container) != old_master
 
     assert zk_decrypt(sqlite_side, before["zkDataAttributes"]) == ATTRIBUTES
-    restarted = restart(sqlite_side, clock)  # no cached random keys: every row is unwrapped again
+    restarted = restart(make_container, sqlite_side, clock)  # no cached random keys: every row is unwrapped again
     assert current_master(restarted.container) != old_master
     assert zk_decrypt(restarted, before["zkDataAttributes"]) == ATTRIBUTES
     after = zk_encrypt(restarted, ATTRIBUTES[:2])  # rows wrapped under the old master still serve
-    assert zk_decrypt(restart(sqlite_side, clock), after["zkDataAttributes"]) == ATTRIBUTES[:2]
+    assert zk_decrypt(restart(make_container, sqlite_side, clock), after["zkDataAttributes"]) == ATTRIBUTES[:2]
 
 
-def test_reference_made_row_needs_the_current_master(sqlite_side: Side, clock, ida) -> None:
+def test_reference_made_row_needs_the_current_master(make_container, sqlite_side: Side, clock, ida) -> None:
     """A row without a check value (made by the reference) is unwrapped with the current master
     only, as the reference does: after a rotation the unwrapped key is wrong and, with nothing
     to check it against, the data cipher is what fails (KER-ZKC-004, as in the reference)."""
@@ -511,19 +511,19 @@ def test_reference_made_row_needs_the_current_master(sqlite_side: Side, clock, i
     with container.uow_factory()() as uow:
         uow.zk.add_rows([ZkPoolRow(500, wrapped, key_check=None)])
         uow.commit()
-    assert restart(sqlite_side, clock).container.zk_keys().random_key(500) == random_key
+    assert restart(make_container, sqlite_side, clock).container.zk_keys().random_key(500) == random_key
 
     # a value at index 500, made with spec-only code
     nonce, aad = bytes(12), bytes(range(32))
     derived = ecb(random_key, hashlib.sha256(RESIDENT.encode()).digest())
     value = b64url((500).to_bytes(4, "big") + nonce + aad + AESGCM(derived).encrypt(nonce, b"imported", aad))
-    assert zk_decrypt(restart(sqlite_side, clock), [{"identifier": "i", "value": value}]) == [
+    assert zk_decrypt(restart(make_container, sqlite_side, clock), [{"identifier": "i", "value": value}]) == [
         {"identifier": "i", "value": "imported"}
     ]
 
     body = {"applicationId": "KERNEL", "referenceId": "IDENTITY_CACHE", "force": True}
     assert ok(sqlite_side.post("/generateSymmetricKey", body))["status"] == "Generation Success"
-    error(restart(sqlite_side, clock).post("/zkDecrypt", {"id": RESIDENT, "zkDataAttributes": [
+    error(restart(make_container, sqlite_side, clock).post("/zkDecrypt", {"id": RESIDENT, "zkDataAttributes": [
         {"identifier": "i", "value": value}]}), "KER-ZKC-004")
 
 
@@ -531,7 +531,7 @@ def test_reference_made_row_needs_the_current_master(sqlite_side: Side, clock, i
 
 
 @pytest.fixture
-def ida_side(tmp_path, clock) -> Side:
+def ida_side(make_container, tmp_path, clock) -> Side:
     """A: the IDA deployment. A policy for IDA (saved before any request: absent policies are
     cached), its own IDA/PUBLIC_KEY base key, its own ZK master key and pool."""
     settings = Settings(data_dir=tmp_path / "ida", store="memory", keystore="memory")
@@ -550,7 +550,9 @@ def ida_certificate(ida_side: Side) -> x509.Certificate:
     return x509.load_pem_x509_certificate(ok(response)["certificate"].encode("ascii"))
 
 
-def build_repo_side(settings: Settings, clock, ida_certificate: x509.Certificate, *, ida_policy: bool = False) -> Side:
+def build_repo_side(
+    make_container, settings: Settings, clock, ida_certificate: x509.Certificate, *, ida_policy: bool = False
+) -> Side:
     container = make_container(settings, clock)
     if ida_policy:
         with container.uow_factory()() as uow:
@@ -564,11 +566,11 @@ def build_repo_side(settings: Settings, clock, ida_certificate: x509.Certificate
 
 
 @pytest.fixture
-def repo_side(tmp_path, clock, ida_certificate) -> Side:
+def repo_side(make_container, tmp_path, clock, ida_certificate) -> Side:
     """B: the ID-repo deployment, holding only A's IDA certificate (and, as deployed by
     default, no key policy for IDA)."""
     settings = Settings(data_dir=tmp_path / "idrepo", store="memory", keystore="memory")
-    return build_repo_side(settings, clock, ida_certificate)
+    return build_repo_side(make_container, settings, clock, ida_certificate)
 
 
 def reencrypt(side: Side, encrypted_key: str | None, *, form: bool = False):
@@ -628,10 +630,12 @@ def test_reencrypt_on_the_id_repo_side_is_refused(repo_side: Side) -> None:
     error(reencrypt(repo_side, response["encryptedRandomKey"]), "KER-KMS-018")
 
 
-def test_reencrypt_on_an_id_repo_side_with_an_ida_policy_is_refused(tmp_path, clock, ida_certificate) -> None:
+def test_reencrypt_on_an_id_repo_side_with_an_ida_policy_is_refused(
+    make_container, tmp_path, clock, ida_certificate
+) -> None:
     """The same, with an IDA policy allowing everyone: only the certificate is here (KER-KMS-018)."""
     settings = Settings(data_dir=tmp_path / "idrepo-policy", store="memory", keystore="memory")
-    repo = build_repo_side(settings, clock, ida_certificate, ida_policy=True)
+    repo = build_repo_side(make_container, settings, clock, ida_certificate, ida_policy=True)
     response = zk_encrypt(repo, ATTRIBUTES[:1])
     error(reencrypt(repo, response["encryptedRandomKey"]), "KER-KMS-018")
 

@@ -27,7 +27,8 @@ import pytest
 from application.zk_keys import key_check
 from domain.zk import ZK_MASTER
 from entrypoints.settings import Settings
-from tests.conftest import REPO_ROOT, make_container
+from tests.support.repo import REPO_ROOT
+from tests.support.required import adapter_params
 
 SIZE = 20_000
 KILL_AT = 1_000
@@ -128,14 +129,14 @@ class Deployment:
             connection.close()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=adapter_params(["sqlite", "postgres"]))
 def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Deployment:
     if request.param == "postgres":
         return Deployment(tmp_path / "data", "postgres", request.getfixturevalue("postgres_schema_url"))
     return Deployment(tmp_path / "data", "sqlite")
 
 
-def test_interrupted_run_resumes_and_the_pool_is_sound(deployment: Deployment) -> None:
+def test_interrupted_run_resumes_and_the_pool_is_sound(make_container, deployment: Deployment) -> None:
     # -- a run killed halfway keeps whole batches only
     seen = deployment.run_and_kill(SIZE, KILL_AT)
     assert all(total == SIZE for _, total in seen)

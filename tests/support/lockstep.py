@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.repo import REPO_ROOT
 
 
 def run_in_lockstep(

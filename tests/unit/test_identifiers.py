@@ -16,7 +16,7 @@ from domain.identifiers import (
     unique_value_for_upload,
 )
 from domain.keys import KeyTuple
-from tests.conftest import VECTORS_DIR
+from tests.support.repo import VECTORS_DIR
 
 
 @pytest.fixture(scope="module")

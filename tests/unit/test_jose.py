@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from application import jose
 from domain.codec import b64url_encode, base58btc_encode
-from tests.conftest import VECTORS_DIR
+from tests.support.repo import VECTORS_DIR
 
 # joserfc (the verifier under test) warns that "EdDSA" is superseded by "Ed25519"; MOSIP uses "EdDSA".
 pytestmark = pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning")

@@ -23,7 +23,7 @@ from application.jwe import (
 )
 from domain.codec import b64url_decode, b64url_encode
 from domain.errors import KeyManagerError, StoreUnavailableError
-from tests.conftest import VECTORS_DIR
+from tests.support.repo import VECTORS_DIR
 
 LIMIT = 1024 * 1024
 V8_PLAINTEXT = b'{"a":1}'

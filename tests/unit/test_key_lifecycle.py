@@ -35,7 +35,8 @@ from domain.identifiers import key_id, thumbprint, thumbprint_hex
 from domain.keys import KeyAlias, KeyPolicy, KeyTuple
 from entrypoints.containers import Container
 from entrypoints.settings import Settings
-from tests.conftest import START, init_master_keys, make_container
+from tests.support.containers import init_master_keys
+from tests.support.repo import START
 
 APP = "REGISTRATION"
 REF = "10001_110011"
@@ -156,7 +157,7 @@ def seal_legacy(certificate: x509.Certificate, data: bytes, aad: bytes | None = 
     return encrypted_key + b"#KEY_SPLITTER#" + sealed + iv
 
 
-def fresh_container(memory_settings: Settings, clock: ManualClock, *policies: KeyPolicy) -> Container:
+def fresh_container(make_container, memory_settings: Settings, clock: ManualClock, *policies: KeyPolicy) -> Container:
     """A new in-memory container; ``policies`` are saved before any key is made."""
     built = make_container(memory_settings, clock)
     for policy in policies:
@@ -461,7 +462,7 @@ def test_generate_master_key_for_an_app_without_policy(container: Container) -> 
     assert aliases(container, "NO_SUCH_APP") == []
 
 
-def test_module_key_without_root_is_refused(memory_settings: Settings, clock: ManualClock) -> None:
+def test_module_key_without_root_is_refused(make_container, memory_settings: Settings, clock: ManualClock) -> None:
     bare = make_container(memory_settings, clock)
     expect_error("KER-KMS-011", bare.generate_master_key().execute, GenerateMasterKeyCommand(APP))
     assert aliases(bare, APP) == [] and aliases(bare, "ROOT") == []
@@ -572,18 +573,22 @@ def test_legacy_layout_without_thumbprint_tries_the_tuples_keys(container: Conta
 
 @pytest.mark.parametrize("access", [None, "", "someone"])
 def test_decrypt_refused_by_access_allowed(
+    make_container,
     memory_settings: Settings, clock: ManualClock, access: str | None
 ) -> None:
-    built = fresh_container(memory_settings, clock, KeyPolicy(APP, 1095, 60, access_allowed=access))
+    built = fresh_container(make_container, memory_settings, clock, KeyPolicy(APP, 1095, 60, access_allowed=access))
     wire = encrypt(built, b"guarded")
     expect_error("KER-CRY-012", decrypt, built, wire)
     expect_error("KER-CRY-012", decrypt, built, wire, caller="somebody-else")
 
 
 def test_access_allowed_list_matches_the_caller_case_insensitively(
+    make_container,
     memory_settings: Settings, clock: ManualClock
 ) -> None:
-    built = fresh_container(memory_settings, clock, KeyPolicy(APP, 1095, 60, access_allowed="regproc, Someone"))
+    built = fresh_container(
+        make_container, memory_settings, clock, KeyPolicy(APP, 1095, 60, access_allowed="regproc, Someone")
+    )
     wire = encrypt(built, b"guarded")
     assert decrypt(built, wire, caller="SOMEONE") == b"guarded"
     assert decrypt(built, wire, caller="RegProc") == b"guarded"
@@ -591,9 +596,10 @@ def test_access_allowed_list_matches_the_caller_case_insensitively(
 
 
 def test_changed_access_policy_applies_when_the_policy_cache_is_off(
+    make_container,
     memory_settings: Settings, clock: ManualClock
 ) -> None:
-    built = fresh_container(memory_settings.with_overrides(policy_cache_ttl_seconds=0), clock)
+    built = fresh_container(make_container, memory_settings.with_overrides(policy_cache_ttl_seconds=0), clock)
     wire = encrypt(built, b"first allowed")
     assert decrypt(built, wire) == b"first allowed"
     save_policy(built, KeyPolicy(APP, 1095, 60, access_allowed=None))

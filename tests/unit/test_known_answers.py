@@ -18,7 +18,7 @@ from domain.codec import b64url_decode, hex_upper
 from domain.errors import KeyManagerError
 from domain.identifiers import thumbprint_hex, uni_ident
 from domain.keys import KeyAlias, KeyTuple, StoredKey
-from tests.conftest import VECTORS_DIR
+from tests.support.repo import VECTORS_DIR
 
 
 def h(vectors: dict[str, str], name: str) -> bytes:
@@ -32,7 +32,7 @@ def test_key():
 
 @pytest.fixture(scope="module")
 def v3_wire() -> bytes:
-    from tests.conftest import read_vectors
+    from tests.support.repo import read_vectors
 
     return b64url_decode(read_vectors()["V3.envelope_b64url"])
 

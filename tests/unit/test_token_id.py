@@ -7,7 +7,7 @@ import pytest
 
 from application.token_id import token_id
 from domain.errors import KeyManagerError
-from tests.conftest import VECTORS_DIR
+from tests.support.repo import VECTORS_DIR
 
 # The reference's public TEST salts (mosip.kernel.tokenid.uin.salt / .partnercode.salt).
 UIN_SALT = "zHuDEAbmbxiUbUShgy6pwUhKh9DE0EZn9kQDKPPKbWscGajMwf"

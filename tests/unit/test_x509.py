@@ -23,7 +23,7 @@ from application.x509 import (
     positive_serial,
 )
 from domain.errors import Errors, KeyManagerError
-from tests.conftest import VECTORS_DIR
+from tests.support.repo import VECTORS_DIR
 
 # ASN.1 universal tags (X.680).
 PRINTABLE_STRING = 0x13

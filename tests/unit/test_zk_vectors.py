@@ -19,7 +19,6 @@ from application.zk_keys import derive_key
 from domain.codec import b64url_decode, b64url_encode
 from domain.keys import KeyAlias
 from domain.zk import HEADER_BYTES, ZK_MASTER, ZkPoolRow, ZkValue, pack_value, unpack_value
-from tests.conftest import make_container
 
 RESIDENT_ID = "1234567890"
 INDEX = 7
@@ -74,7 +73,7 @@ def test_repacking_with_the_same_nonce_and_aad_reproduces_the_value(v5) -> None:
     assert b64url_encode(repacked) == v5["value"]
 
 
-def test_zk_decrypt_use_case_opens_the_reference_value(v5, memory_settings, clock) -> None:
+def test_zk_decrypt_use_case_opens_the_reference_value(make_container, v5, memory_settings, clock) -> None:
     container = make_container(memory_settings, clock)
     keystore = container.keystore()
     alias = "v5-zk-master"

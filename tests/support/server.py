@@ -1,4 +1,4 @@
-"""Shared helpers of the e2e tests: a real server process (`python -m entrypoints.cli serve`)
+"""Helpers of the tests that start the service: a real server process (`python -m entrypoints.cli serve`)
 driven over HTTP, free ports, base64url, and a factory that stops every process it started."""
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from bench.server_process import stop_server
+from tests.support.repo import REPO_ROOT
 
 requests = pytest.importorskip("requests")
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 REQUEST_TIME = "2024-05-01T10:15:30.123Z"

@@ -1,0 +1,23 @@
+"""Where things are: the repository, the shared known-answer vectors, and whether this is CI."""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+VECTORS_DIR = Path(os.environ.get("KEYMANAGER_VECTORS_DIR", REPO_ROOT.parent / "shared" / "spec" / "vectors"))
+#: Under CI a missing back-end fails the run instead of skipping (tests/conftest.py: missing_backend).
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: A fixed start for lifecycle tests (the day of the uni_ident vector).
+START = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+
+
+def read_vectors() -> dict[str, str]:
+    """``name=value`` lines of jdk_jose4j_vectors.txt."""
+    values = {}
+    for line in (VECTORS_DIR / "jdk_jose4j_vectors.txt").read_text().splitlines():
+        if "=" in line:
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
