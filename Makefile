@@ -24,15 +24,18 @@ init: $(STAMP)
 status: $(STAMP)
 	$(BIN)/keymanager status
 
+# Layer contracts, style and bug patterns (ruff), types (mypy); make test runs it first.
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP)
 	bash tests/support/ensure_postgres.sh
 	bash tests/support/ensure_softhsm.sh
 	bash tests/support/ensure_wrk.sh
 	bash tests/support/ensure_chromium.sh
-	$(BIN)/lint-imports
+	$(MAKE) lint
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def _millis(instant: datetime) -> datetime:
@@ -12,14 +12,14 @@ def _millis(instant: datetime) -> datetime:
 
 class SystemClock:
     def now(self) -> datetime:
-        return _millis(datetime.now(timezone.utc))
+        return _millis(datetime.now(UTC))
 
 
 class ManualClock:
     """A clock that only moves when told to (key lifecycle tests, what-if tools)."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = _millis(start or datetime.now(timezone.utc))
+        self._now = _millis(start or datetime.now(UTC))
         self._lock = threading.Lock()
 
     def now(self) -> datetime:

@@ -42,10 +42,11 @@ import platform
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
@@ -54,18 +55,18 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from application.pin_crypto import decrypt_with_pin, derive_pin_key
-from application.use_cases.decrypt_data import DecryptCommand
-from application.use_cases.encrypt_data import EncryptCommand
-from application.use_cases.generate_master_key import GenerateMasterKeyCommand
-from application.use_cases.get_certificate import GetCertificateCommand
-from application.use_cases.sign_jwt import JwtSignCommand
-from application.use_cases.pin_encryption import PinEncryption
-from application.use_cases.verify_jwt import JwtVerifyCommand
-from application.use_cases.zk_decrypt import ZkDecryptCommand
+from application.crypto.pin import decrypt_with_pin, derive_pin_key
+from application.support.work_limiter import WorkLimiter
+from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
+from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
+from application.use_cases.cryptomanager.pin_encryption import PinEncryption
+from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
+from application.use_cases.signature.sign_jwt import JwtSignCommand
+from application.use_cases.signature.verify_jwt import JwtVerifyCommand
+from application.use_cases.zk.zk_decrypt import ZkDecryptCommand
+from application.use_cases.zk.zk_encrypt import ZkAttribute, ZkEncryptCommand
 from bench.timing import one_round
-from application.use_cases.zk_encrypt import ZkAttribute, ZkEncryptCommand
-from application.work_limiter import WorkLimiter
 from domain.codec import b64url_decode, b64url_encode
 from domain.keys import KeyPolicy, KeyTuple
 from entrypoints.containers import Container

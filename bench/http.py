@@ -53,9 +53,10 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend

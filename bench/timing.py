@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def one_round(operation: Callable[[], object], seconds: float) -> tuple[float, int]:

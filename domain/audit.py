@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
-from datetime import datetime, timezone
-from typing import Iterable
+from datetime import UTC, datetime
 
 GENESIS_HASH = "0" * 64
 SUCCESS = "success"
@@ -31,7 +31,7 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 def format_timestamp(instant: datetime) -> str:
     """UTC, microseconds, 'Z': one fixed text form, so the hash does not depend on a database's types."""
-    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _escape(match: re.Match[str]) -> str:

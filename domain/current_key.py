@@ -7,8 +7,8 @@ keeps decrypting (thumbprint lookup ignores expiry).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from .keys import BASE_POLICY, DEFAULT_BASE_PRE_EXPIRE_DAYS, KeyAlias, KeyPolicy, KeyTuple
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .errors import Errors, KeyManagerError
 
@@ -128,7 +128,7 @@ class CaCertificateQuery:
         def contains(haystack: str | None, needle: str | None) -> bool:
             return needle is None or needle.lower() in (haystack or "").lower()
 
-        day = lambda instant: instant.astimezone(timezone.utc).date()  # noqa: E731 - dates are UTC dates
+        day = lambda instant: instant.astimezone(UTC).date()  # noqa: E731 - dates are UTC dates
         return (
             (self.domain is None or record.domain == self.domain)
             and (self.ca_type is None or record.ca_type == self.ca_type)

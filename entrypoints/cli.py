@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
 import getpass
 import importlib.metadata
 import logging
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
 
-from application.key_hierarchy import audit_subject
-from application.use_cases.generate_master_key import GenerateMasterKeyCommand
+from application.keys.hierarchy import audit_subject
+from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
 from domain.audit import verify_chain
 from domain.current_key import current_aliases, pre_expire_days
 from domain.errors import KeyManagerError

@@ -17,57 +17,57 @@ from adapters.memory.key_repository import MemoryStore, MemoryUnitOfWorkFactory
 from adapters.memory.keystore import MemoryKeystore
 from adapters.pkcs11.keystore import Pkcs11Keystore
 from adapters.pkcs12.keystore import Pkcs12Keystore
+from adapters.postgres.audit_log import PostgresAuditLog
 from adapters.postgres.key_repository import (
     InvalidDatabaseUrl,
     PostgresDatabase,
     PostgresOptions,
     PostgresUnitOfWorkFactory,
 )
-from adapters.postgres.audit_log import PostgresAuditLog
 from adapters.sqlite.audit_log import SqliteAuditLog
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
-from application.audit_writer import AuditWriter
-from application.crypto import generate_rsa_key
-from application.key_hierarchy import CertificateDefaults, KeyHierarchy
-from application.ttl_cache import TtlLruCache
-from application.use_cases.decrypt_data import DecryptData
-from application.use_cases.encrypt_data import EncryptData
-from application.use_cases.generate_master_key import GenerateMasterKey
-from application.use_cases.get_all_certificates import GetAllCertificates
-from application.use_cases.get_certificate import GetCertificate
-from application.use_cases.revoke_key import RevokeKey
-from application.use_cases.rotate_due_keys import RotateDueKeys
-from application.use_cases.upload_other_domain_certificate import UploadOtherDomainCertificate
-from application.signing_keys import SigningKeys
-from application.use_cases.generate_csr import GenerateCsr
-from application.use_cases.generate_ec_sign_key import GenerateEcSignKey
-from application.use_cases.get_certificate_chain import GetCertificateChain
-from application.use_cases.legacy_signature import LegacySign, LegacyValidate
-from application.use_cases.sign_jws import JwsSign
-from application.use_cases.sign_jwt import JwtSign
-from application.use_cases.sign_raw import SignRawData
-from application.use_cases.upload_certificate import UploadCertificate
-from application.use_cases.verify_jwt import JwtVerify
-from application.partner_trust_store import PartnerTrustStore
+from application.crypto.primitives import generate_rsa_key
+from application.keys.hierarchy import CertificateDefaults, KeyHierarchy
+from application.keys.signing import SigningKeys
+from application.keys.symmetric import SymmetricKeys
+from application.keys.zk import ZkKeys
+from application.partner_trust.store import PartnerTrustStore
+from application.support.audit_writer import AuditWriter
+from application.support.ttl_cache import TtlLruCache
+from application.support.work_limiter import WorkLimiter
+from application.use_cases.cryptomanager.decrypt_data import DecryptData
+from application.use_cases.cryptomanager.encrypt_data import EncryptData
+from application.use_cases.cryptomanager.generate_argon2_hash import Argon2Parameters, GenerateArgon2Hash
+from application.use_cases.cryptomanager.jwt_encryption import JwtDecrypt, JwtEncrypt
+from application.use_cases.cryptomanager.pin_encryption import PinEncryption
+from application.use_cases.keymanager.generate_csr import GenerateCsr
+from application.use_cases.keymanager.generate_ec_sign_key import GenerateEcSignKey
+from application.use_cases.keymanager.generate_master_key import GenerateMasterKey
+from application.use_cases.keymanager.generate_symmetric_key import GenerateSymmetricKey
+from application.use_cases.keymanager.get_all_certificates import GetAllCertificates
+from application.use_cases.keymanager.get_certificate import GetCertificate
+from application.use_cases.keymanager.get_certificate_chain import GetCertificateChain
+from application.use_cases.keymanager.revoke_key import RevokeKey
+from application.use_cases.keymanager.rotate_due_keys import RotateDueKeys
+from application.use_cases.keymanager.upload_certificate import UploadCertificate
+from application.use_cases.keymanager.upload_other_domain_certificate import UploadOtherDomainCertificate
+from application.use_cases.partner.get_ca_certificate_trust_path import GetCaCertificateTrustPath
+from application.use_cases.partner.get_ca_certificates import GetCaCertificates
+from application.use_cases.partner.get_partner_certificate import GetPartnerCertificate
+from application.use_cases.partner.upload_ca_certificate import UploadCaCertificate
+from application.use_cases.partner.upload_partner_certificate import UploadPartnerCertificate
+from application.use_cases.partner.verify_certificate_trust import VerifyCertificateTrust
+from application.use_cases.signature.legacy_signature import LegacySign, LegacyValidate
+from application.use_cases.signature.sign_jws import JwsSign
+from application.use_cases.signature.sign_jwt import JwtSign
+from application.use_cases.signature.sign_raw import SignRawData
+from application.use_cases.signature.verify_jwt import JwtVerify
+from application.use_cases.token_id.generate_token_id import GenerateTokenId
+from application.use_cases.zk.init_zk_pool import InitZkPool
+from application.use_cases.zk.zk_decrypt import ZkDecrypt
+from application.use_cases.zk.zk_encrypt import ZkEncrypt, ZkPublicKeys
+from application.use_cases.zk.zk_reencrypt_random_key import ZkReEncryptRandomKey
 from domain.partner_trust import PartnerTrustPolicy
-from application.symmetric_keys import SymmetricKeys
-from application.work_limiter import WorkLimiter
-from application.zk_keys import ZkKeys
-from application.use_cases.generate_symmetric_key import GenerateSymmetricKey
-from application.use_cases.init_zk_pool import InitZkPool
-from application.use_cases.zk_decrypt import ZkDecrypt
-from application.use_cases.zk_encrypt import ZkEncrypt, ZkPublicKeys
-from application.use_cases.zk_reencrypt_random_key import ZkReEncryptRandomKey
-from application.use_cases.generate_argon2_hash import Argon2Parameters, GenerateArgon2Hash
-from application.use_cases.jwt_encryption import JwtDecrypt, JwtEncrypt
-from application.use_cases.pin_encryption import PinEncryption
-from application.use_cases.token_id import GenerateTokenId
-from application.use_cases.get_ca_certificate_trust_path import GetCaCertificateTrustPath
-from application.use_cases.get_ca_certificates import GetCaCertificates
-from application.use_cases.get_partner_certificate import GetPartnerCertificate
-from application.use_cases.upload_ca_certificate import UploadCaCertificate
-from application.use_cases.upload_partner_certificate import UploadPartnerCertificate
-from application.use_cases.verify_certificate_trust import VerifyCertificateTrust
 
 from .secret_files import keystore_password, pkcs11_pin, tokenid_salts
 from .settings import ConfigurationError, Settings
@@ -182,7 +182,11 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     upload_ca_certificate = providers.Factory(
-        UploadCaCertificate, uow_factory=uow_factory, trust_store=partner_trust_store, clock=clock, policy=partner_policy
+        UploadCaCertificate,
+        uow_factory=uow_factory,
+        trust_store=partner_trust_store,
+        clock=clock,
+        policy=partner_policy,
     )
     upload_partner_certificate = providers.Factory(
         UploadPartnerCertificate, signing_keys=signing_keys, trust_store=partner_trust_store, policy=partner_policy
@@ -217,7 +221,7 @@ class Container(containers.DeclarativeContainer):
     zk_reencrypt_random_key = providers.Factory(
         ZkReEncryptRandomKey, zk_keys=zk_keys, hierarchy=hierarchy, decrypt=decrypt_data, public_keys=zk_public_keys
     )
-    #: PBKDF2 and Argon2 share one bound per process (application/work_limiter.py).
+    #: PBKDF2 and Argon2 share one bound per process (application/support/work_limiter.py).
     slow_work = providers.Singleton(
         WorkLimiter,
         concurrency=config.slow_work_concurrency,

@@ -15,9 +15,10 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from domain.partner_trust import DEFAULT_PARTNER_DOMAINS
 
@@ -324,7 +325,7 @@ class Settings:
         "KEYMANAGER_ZK_PUBLIC_KEY_REF_IDS", comma_list, ("PUBLIC_KEY",),
         "the references of those certificates, comma-separated")
 
-    # -- PIN encryption, Argon2, slow work (application/work_limiter.py), token IDs
+    # -- PIN encryption, Argon2, slow work (application/support/work_limiter.py), token IDs
     pin_hash_iterations: int = setting(
         "KEYMANAGER_PIN_HASH_ITERATIONS", number(int, at_least=1), 100000,
         "PBKDF2-HMAC-SHA512 iterations of `encryptWithPin` / `decryptWithPin` (both sides must agree)")
@@ -379,7 +380,7 @@ class Settings:
             raise ConfigurationError("KEYMANAGER_OIDC_ROLES_CLAIM and KEYMANAGER_OIDC_USERNAME_CLAIM must not be blank")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Every declared setting from its variable; unset or blank ones keep their defaults."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -407,7 +408,7 @@ class Settings:
     def keystore_dir(self) -> Path:
         return self.keystore_directory or self.data_dir / "keystore"
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import settings as _hypothesis_settings
 
 from adapters.clock import ManualClock
-from application.crypto import RsaKeySource
+from application.crypto.primitives import RsaKeySource
 from entrypoints.containers import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings

@@ -2,8 +2,8 @@
 as the process, shared with the units of work that record key creations."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Iterator, Sequence
 
 from domain.audit import AuditEvent, AuditRecord
 

@@ -150,7 +150,7 @@ class MemoryUnitOfWork:
         self.audit = MemoryAuditTrail(store)
         self._locked = False
 
-    def __enter__(self) -> "MemoryUnitOfWork":
+    def __enter__(self) -> MemoryUnitOfWork:
         self.keys = MemoryKeyRepository(self._store)
         self.trust = MemoryTrustStore(self._store)
         self.zk = MemoryZkKeyPool(self._store)

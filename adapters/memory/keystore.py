@@ -9,7 +9,7 @@ import threading
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from application.crypto import (
+from application.crypto.primitives import (
     RsaKeySource,
     SoftwareKey,
     aes_ecb,

@@ -1,7 +1,8 @@
 """In-memory ca_cert_store and partner_cert_store, staged like the key repository."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Hashable
+from collections.abc import Hashable
+from typing import TYPE_CHECKING
 
 from domain.partner_trust import CaCertificatePage, CaCertificateQuery, CaCertificateRecord, PartnerCertificateRecord
 

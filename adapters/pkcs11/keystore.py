@@ -37,7 +37,8 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pkcs11
 from cryptography import x509
@@ -47,7 +48,7 @@ from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
 from pkcs11.util.ec import encode_ec_public_key, encode_ecdsa_signature, encode_named_curve_parameters
 
-from application.crypto import require_whole_blocks
+from application.crypto.primitives import require_whole_blocks
 from application.ports.keystore import (
     KeyAlgorithm,
     KeystoreError,
@@ -510,7 +511,8 @@ class Pkcs11Keystore:
 
     def delete(self, alias: str) -> None:
         def remove(session: Any) -> None:
-            for cls in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE, ObjectClass.SECRET_KEY):
+            classes = (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY, ObjectClass.CERTIFICATE, ObjectClass.SECRET_KEY)
+            for cls in classes:
                 for obj in list(session.get_objects({Attribute.CLASS: cls, Attribute.ID: alias.encode()})):
                     obj.destroy()
             for obj in self._certificates(session, alias):
@@ -581,11 +583,15 @@ class Pkcs11Keystore:
 
     def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
         require_whole_blocks(data)
-        return self._call(lambda session: bytes(self._secret_key(session, alias).encrypt(data, mechanism=Mechanism.AES_ECB)))
+        return self._call(
+            lambda session: bytes(self._secret_key(session, alias).encrypt(data, mechanism=Mechanism.AES_ECB))
+        )
 
     def decrypt_blocks(self, alias: str, data: bytes) -> bytes:
         require_whole_blocks(data)
-        return self._call(lambda session: bytes(self._secret_key(session, alias).decrypt(data, mechanism=Mechanism.AES_ECB)))
+        return self._call(
+            lambda session: bytes(self._secret_key(session, alias).decrypt(data, mechanism=Mechanism.AES_ECB))
+        )
 
     def _secret_key(self, session: Any, alias: str) -> Any:
         cache: dict[str, Any] = self._local.keys

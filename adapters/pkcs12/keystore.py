@@ -11,6 +11,7 @@ process caches what it loaded, checked against the file's identity on every use.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import tempfile
@@ -19,14 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-import hashlib
-
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
-from application.crypto import (
+from application.crypto.primitives import (
     RsaKeySource,
     SoftwareKey,
     aes_ecb,

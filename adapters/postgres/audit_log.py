@@ -8,8 +8,8 @@ A key's creation record takes the same lock inside the key's own transaction (Sq
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Iterator, Sequence
 
 from domain.audit import AuditEvent, AuditRecord
 

@@ -14,7 +14,7 @@ import hashlib
 import re
 import ssl
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -57,7 +57,7 @@ class PostgresOptions:
     statement_timeout_ms: int = 8000
 
     @classmethod
-    def from_url(cls, url: str, **overrides: Any) -> "PostgresOptions":
+    def from_url(cls, url: str, **overrides: Any) -> PostgresOptions:
         """postgresql://user[:password]@host[:port]/database[?schema=keymgr]"""
         parts = urlsplit(url)
         if parts.scheme not in ("postgresql", "postgres") or not parts.username:
@@ -188,7 +188,7 @@ class PostgresUnitOfWork:
         self.zk = SqlZkKeyPool(self)
         self.audit = SqlAuditTrail(self)
 
-    def __enter__(self) -> "PostgresUnitOfWork":
+    def __enter__(self) -> PostgresUnitOfWork:
         self._connection, self._broken, self._in_transaction = None, False, False
         return self
 
@@ -243,14 +243,14 @@ class PostgresUnitOfWork:
 
     @staticmethod
     def to_db_time(instant: datetime) -> datetime:
-        return instant.astimezone(timezone.utc).replace(tzinfo=None)
+        return instant.astimezone(UTC).replace(tzinfo=None)
 
     @staticmethod
     def from_db_time(value: datetime) -> datetime:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc).replace(tzinfo=None)
+        return datetime.now(UTC).replace(tzinfo=None)
 
     @staticmethod
     def binary_order(column: str) -> str:

@@ -55,7 +55,8 @@ def migrations(schema: str) -> list[tuple[int, list[str]]]:
         ALTER TABLE {s}.key_alias ADD CONSTRAINT uni_ident_const UNIQUE (uni_ident);
     END IF;
 END $$""",
-                f"CREATE INDEX IF NOT EXISTS idx_km_key_alias_app_ref ON {s}.key_alias (app_id, ref_id, key_gen_dtimes)",
+                f"CREATE INDEX IF NOT EXISTS idx_km_key_alias_app_ref"
+                f" ON {s}.key_alias (app_id, ref_id, key_gen_dtimes)",
                 f"CREATE INDEX IF NOT EXISTS idx_km_key_alias_thumbprint ON {s}.key_alias (cert_thumbprint)",
                 f"""CREATE TABLE IF NOT EXISTS {s}.key_store (
     id character varying(36) NOT NULL,

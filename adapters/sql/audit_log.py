@@ -3,8 +3,9 @@ append inside a unit of work (SqlAuditTrail), used both for a key's creation rec
 key's own transaction) and for the group commit of request records (a transaction of its own)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from domain.audit import AuditEvent, AuditRecord, seal
 

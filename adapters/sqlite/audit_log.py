@@ -3,13 +3,13 @@
 ``append_batch`` reads the last record and writes the new ones inside one ``BEGIN IMMEDIATE``
 transaction, which SQLite serialises across every thread and process sharing the file (the
 chain cannot fork), and commits them with one fsync. It runs in a unit of work of its own,
-never a request's: the group-commit writer (application/audit_writer.py) calls it.
+never a request's: the group-commit writer (application/support/audit_writer.py) calls it.
 """
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Iterator, Sequence
 
 from domain.audit import AuditEvent, AuditRecord
 from domain.errors import StoreUnavailableError

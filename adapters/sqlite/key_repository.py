@@ -11,7 +11,7 @@ import fcntl
 import os
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -120,7 +120,7 @@ class SqliteUnitOfWork:
         self.zk = SqlZkKeyPool(self)
         self.audit = SqlAuditTrail(self)
 
-    def __enter__(self) -> "SqliteUnitOfWork":
+    def __enter__(self) -> SqliteUnitOfWork:
         self._connection = self._database.connection()
         self._in_transaction = False
         return self
@@ -164,7 +164,7 @@ class SqliteUnitOfWork:
 
     @staticmethod
     def now() -> str:
-        return schema.format_timestamp(datetime.now(timezone.utc))
+        return schema.format_timestamp(datetime.now(UTC))
 
     @staticmethod
     def binary_order(column: str) -> str:

@@ -7,7 +7,7 @@ transaction, and is recorded in schema_version.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain.keys import DEFAULT_POLICIES
 
@@ -148,11 +148,11 @@ SEED_USER = "mosipadmin"
 
 def format_timestamp(instant: datetime) -> str:
     """UTC instants are stored as naive 'YYYY-MM-DD HH:MM:SS.ffffff' (a SQL TIMESTAMP)."""
-    return instant.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return instant.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def parse_timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def current_version(connection: sqlite3.Connection) -> int:
@@ -178,7 +178,7 @@ def upgrade(connection: sqlite3.Connection) -> list[int]:
                 _seed_policies(connection)
             connection.execute(
                 "INSERT INTO schema_version (version, applied_dtimes) VALUES (?, ?)",
-                (number, format_timestamp(datetime.now(timezone.utc))),
+                (number, format_timestamp(datetime.now(UTC))),
             )
             applied.append(number)
         connection.execute("COMMIT")
@@ -189,7 +189,7 @@ def upgrade(connection: sqlite3.Connection) -> list[int]:
 
 
 def _seed_policies(connection: sqlite3.Connection) -> None:
-    now = format_timestamp(datetime.now(timezone.utc))
+    now = format_timestamp(datetime.now(UTC))
     connection.executemany(
         "INSERT OR IGNORE INTO key_policy_def (app_id, key_validity_duration, is_active, pre_expire_days,"
         " access_allowed, cr_by, cr_dtimes) VALUES (?, ?, ?, ?, ?, ?, ?)",

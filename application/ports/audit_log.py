@@ -5,14 +5,15 @@ processes, instances): the writer reads the last record, seals the new ones onto
 (domain.audit.seal) and writes them under one lock, so the chain never forks.
 
 * ``AuditLog.append_batch`` makes several records durable in one transaction (one lock, one
-  fsync): the group commit of application/audit_writer.py.
+  fsync): the group commit of application/support/audit_writer.py.
 * ``AuditTrail`` is the same append bound to a unit of work's own transaction: a key and the
   record of its creation are committed together or not at all.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Iterator, Protocol, Sequence
+from typing import Protocol
 
 from domain.audit import AuditEvent, AuditRecord
 

@@ -1,7 +1,8 @@
 """The trust store port: the semantics of ca_cert_store and partner_cert_store."""
 from __future__ import annotations
 
-from typing import Hashable, Protocol
+from collections.abc import Hashable
+from typing import Protocol
 
 from domain.partner_trust import CaCertificatePage, CaCertificateQuery, CaCertificateRecord, PartnerCertificateRecord
 

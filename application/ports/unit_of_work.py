@@ -2,8 +2,9 @@
 its creation are written together or not at all. Rolls back unless ``commit()`` is called."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Callable, Protocol
+from typing import Protocol
 
 from domain.keys import KeyTuple
 
@@ -19,7 +20,7 @@ class UnitOfWork(Protocol):
     zk: ZkKeyPoolRepository
     audit: AuditTrail
 
-    def __enter__(self) -> "UnitOfWork": ...
+    def __enter__(self) -> UnitOfWork: ...
 
     def __exit__(
         self,

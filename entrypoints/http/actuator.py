@@ -16,9 +16,11 @@ exception texts, paths or key material: only a component's state and a fixed phr
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 
 from flask import Response, current_app, jsonify
 
@@ -91,7 +93,9 @@ def _zk_public_keys() -> dict[str, Any]:
         result = {"status": UP, "details": {"missing": "unknown (the store did not answer)"}}
     missing = result["details"]["missing"]
     if missing and isinstance(missing, list):
-        result["details"]["hint"] = "zkEncrypt answers KER-ZKC-002 until each is uploaded with uploadOtherDomainCertificate"
+        result["details"]["hint"] = (
+            "zkEncrypt answers KER-ZKC-002 until each is uploaded with uploadOtherDomainCertificate"
+        )
     return result
 
 

@@ -2,18 +2,31 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask
 
 from ..containers import Container, build_container
 from ..settings import Settings
-from . import actuator, cryptomanager, keymanager, metrics, openapi, partner, routes, signature, swagger_ui, token_id, zk
+from . import (
+    actuator,
+    cryptomanager,
+    keymanager,
+    metrics,
+    openapi,
+    partner,
+    routes,
+    signature,
+    swagger_ui,
+    token_id,
+    zk,
+)
 from .access_log import install_access_log
 from .audit import install_audit
 from .auth import install_auth
-from .url_text import install_url_check
 from .errors import register_error_handlers
+from .url_text import install_url_check
 
 API_PREFIX = "/v1/keymanager"
 CONTROLLERS = (

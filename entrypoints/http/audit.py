@@ -2,13 +2,14 @@
 
 Records are made after the response is built (``after_request``), for the endpoints declared
 with an ``audit`` operation (routes.py): the key lifecycle (generate, revoke, upload) and the
-cryptographic ones (encrypt, decrypt, sign, verify), successful or not: who (the principal), which operation, application and reference ids, the
-key's certificate thumbprint where the handler knows it (``note_key``), and the outcome
+cryptographic ones (encrypt, decrypt, sign, verify), successful or not: who (the principal), which
+operation, application and reference ids, the key's certificate thumbprint where the handler knows
+it (``note_key``), and the outcome
 ("success" or the error code). Never the request's data, the response, keys or tokens.
 Keys that a request creates are recorded by KeyHierarchy in the key's own transaction.
 
 No record, no answer: the response leaves only once its record is durable. Records of
-concurrent requests share one commit (application/audit_writer.py). Under the bridge
+concurrent requests share one commit (application/support/audit_writer.py). Under the bridge
 (entrypoints/server) the wait happens on the event loop: the hook hands the ticket over through
 ``environ[DEFER_KEY]``; under any other WSGI server the hook waits for it here.
 """
@@ -16,19 +17,21 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from flask import Flask, Response, g, request
 
-from application.audit_writer import AuditTicket, AuditWriter
-from application.key_hierarchy import audit_subject, used_key
-from application.x509 import certificate_der, parse_pem_certificate
+from application.crypto.x509 import certificate_der, parse_pem_certificate
+from application.keys.hierarchy import audit_subject, used_key
+from application.support.audit_writer import AuditTicket, AuditWriter
 from domain.audit import SUCCESS, AuditEvent
 from domain.codec import hex_upper
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint_hex
 
-from .access_log import HEADER as REQUEST_ID_HEADER, environ_request_id, request_id
+from .access_log import HEADER as REQUEST_ID_HEADER
+from .access_log import environ_request_id, request_id
 from .envelope import echoed_id_version, error_body, failure
 from .metrics import AUDIT_FAILURES
 from .routes import endpoints_of

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from flask import Flask, Request, Response, g, request
@@ -282,7 +283,7 @@ def install_auth(app: Flask, settings: Settings) -> AuthState:
         public_endpoints.add(METRICS_ENDPOINT)
     if settings.auth_mode == "dev":
         dev = Principal(subject=DEV_USER, username=DEV_USER, roles=policy.all_roles())
-        authenticate: Callable[[Request], Principal] = lambda _request: dev
+        authenticate: Callable[[Request], Principal] = lambda _request: dev  # noqa: E731 - one of two
         verifier = None
         log.warning(
             "authentication is DISABLED (KEYMANAGER_AUTH=dev): every request acts as user '%s' with every role; "

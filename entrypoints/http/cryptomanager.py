@@ -6,11 +6,16 @@ from typing import Any
 
 from flask import Response
 
-from application.use_cases.decrypt_data import DecryptCommand, DecryptData
-from application.use_cases.encrypt_data import EncryptCommand, EncryptData
-from application.use_cases.generate_argon2_hash import GenerateArgon2Hash
-from application.use_cases.jwt_encryption import JwtDecrypt, JwtDecryptCommand, JwtEncrypt, JwtEncryptCommand
-from application.use_cases.pin_encryption import PinEncryption
+from application.use_cases.cryptomanager.decrypt_data import DecryptCommand, DecryptData
+from application.use_cases.cryptomanager.encrypt_data import EncryptCommand, EncryptData
+from application.use_cases.cryptomanager.generate_argon2_hash import GenerateArgon2Hash
+from application.use_cases.cryptomanager.jwt_encryption import (
+    JwtDecrypt,
+    JwtDecryptCommand,
+    JwtEncrypt,
+    JwtEncryptCommand,
+)
+from application.use_cases.cryptomanager.pin_encryption import PinEncryption
 from domain.codec import b64url_encode
 
 from . import responses

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, g, request
@@ -19,14 +19,14 @@ def format_instant(instant: datetime | None) -> str | None:
     """The reference's annotated format yyyy-MM-dd'T'HH:mm:ss.SSS'Z' (UTC)."""
     if instant is None:
         return None
-    utc = instant.astimezone(timezone.utc)
+    utc = instant.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def format_local(instant: datetime) -> str:
     """Unannotated LocalDateTime fields, as Jackson writes them: ISO local date-time
     (UTC), no zone suffix, fraction only when non-zero, in groups of three digits."""
-    local = instant.astimezone(timezone.utc).replace(tzinfo=None)
+    local = instant.astimezone(UTC).replace(tzinfo=None)
     if local.microsecond == 0:
         return local.isoformat(timespec="seconds")
     if local.microsecond % 1000 == 0:
@@ -122,7 +122,7 @@ def success(response: dict[str, Any]) -> Response:
         {
             "id": _echo("id", None),
             "version": _echo("version", None),
-            "responsetime": format_instant(datetime.now(timezone.utc)),
+            "responsetime": format_instant(datetime.now(UTC)),
             "metadata": None,
             "response": response,
             "errors": None,
@@ -142,7 +142,7 @@ def _error_payload(errors: list[tuple[str, str]], request_id: Any, version: Any)
     return {
         "id": request_id,
         "version": version,
-        "responsetime": format_instant(datetime.now(timezone.utc)),
+        "responsetime": format_instant(datetime.now(UTC)),
         "metadata": None,
         "response": None,
         "errors": [{"errorCode": code, "message": message} for code, message in errors],

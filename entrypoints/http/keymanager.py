@@ -6,16 +6,16 @@ from typing import Any
 
 from flask import Response
 
-from application.use_cases.generate_csr import GenerateCsr, GenerateCsrCommand
-from application.use_cases.generate_ec_sign_key import GenerateEcSignKey, GenerateEcSignKeyCommand
-from application.use_cases.generate_master_key import GenerateMasterKey, GenerateMasterKeyCommand
-from application.use_cases.generate_symmetric_key import GenerateSymmetricKey, GenerateSymmetricKeyCommand
-from application.use_cases.get_all_certificates import GetAllCertificates, GetAllCertificatesCommand
-from application.use_cases.get_certificate import CertificateResult, GetCertificate, GetCertificateCommand
-from application.use_cases.get_certificate_chain import GetCertificateChain, GetCertificateChainCommand
-from application.use_cases.revoke_key import RevokeKey, RevokeKeyCommand
-from application.use_cases.upload_certificate import UploadCertificate, UploadCertificateCommand
-from application.use_cases.upload_other_domain_certificate import (
+from application.use_cases.keymanager.generate_csr import GenerateCsr, GenerateCsrCommand
+from application.use_cases.keymanager.generate_ec_sign_key import GenerateEcSignKey, GenerateEcSignKeyCommand
+from application.use_cases.keymanager.generate_master_key import GenerateMasterKey, GenerateMasterKeyCommand
+from application.use_cases.keymanager.generate_symmetric_key import GenerateSymmetricKey, GenerateSymmetricKeyCommand
+from application.use_cases.keymanager.get_all_certificates import GetAllCertificates, GetAllCertificatesCommand
+from application.use_cases.keymanager.get_certificate import CertificateResult, GetCertificate, GetCertificateCommand
+from application.use_cases.keymanager.get_certificate_chain import GetCertificateChain, GetCertificateChainCommand
+from application.use_cases.keymanager.revoke_key import RevokeKey, RevokeKeyCommand
+from application.use_cases.keymanager.upload_certificate import UploadCertificate, UploadCertificateCommand
+from application.use_cases.keymanager.upload_other_domain_certificate import (
     UploadOtherDomainCertificate,
     UploadOtherDomainCertificateCommand,
 )
@@ -141,7 +141,9 @@ def upload_certificate(dto: dict[str, Any], use_case: UploadCertificate) -> Resp
          use_case="get_certificate_chain")
 def get_certificate_chain(query: dict[str, str], use_case: GetCertificateChain) -> Response:
     result = use_case.execute(GetCertificateChainCommand(*_key_tuple(query)))
-    return success({"certificatesTrustPath": result.certificates_trust_path, "timestamp": format_local(result.timestamp)})
+    return success(
+        {"certificatesTrustPath": result.certificates_trust_path, "timestamp": format_local(result.timestamp)}
+    )
 
 
 @api.post("/generateSymmetricKey", summary="Generate an AES-256 key for (applicationId, referenceId) in the keystore",

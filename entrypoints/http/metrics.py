@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any
 
 from flask import Flask, Response, current_app, request
 from prometheus_client import (
-    CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics,
-    generate_latest, multiprocess,
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -56,7 +64,8 @@ SLOW_WORK = Gauge("keymanager_slow_work_in_flight", "PIN/Argon2 requests computi
 
 
 def _outcome(status: int) -> str:
-    return ("INFORMATIONAL", "SUCCESS", "REDIRECTION", "CLIENT_ERROR", "SERVER_ERROR")[min(max(status // 100, 1), 5) - 1]
+    outcomes = ("INFORMATIONAL", "SUCCESS", "REDIRECTION", "CLIENT_ERROR", "SERVER_ERROR")
+    return outcomes[min(max(status // 100, 1), 5) - 1]
 
 
 class _ProcessStats:
@@ -95,7 +104,9 @@ class KeyCollector(Collector):
         due = GaugeMetricFamily("keymanager_key_rotation_due_seconds",
                                 "Seconds until the current key enters its pre-expiry window (negative: due)",
                                 labels=["application_id", "reference_id"])
-        created = GaugeMetricFamily("keymanager_keys_in_store", "Keys in the store, every generation (none is ever deleted)")
+        created = GaugeMetricFamily(
+            "keymanager_keys_in_store", "Keys in the store, every generation (none is ever deleted)"
+        )
         now = self.container.clock().now()
         with self.container.uow_factory()() as uow:
             aliases = uow.keys.all_aliases()

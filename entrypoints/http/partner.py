@@ -5,12 +5,15 @@ from dataclasses import replace
 
 from flask import Response
 
-from application.use_cases.get_ca_certificate_trust_path import GetCaCertificateTrustPath
-from application.use_cases.get_ca_certificates import GetCaCertificates, GetCaCertificatesCommand
-from application.use_cases.get_partner_certificate import GetPartnerCertificate
-from application.use_cases.upload_ca_certificate import UploadCaCertificate, UploadCaCertificateCommand
-from application.use_cases.upload_partner_certificate import UploadPartnerCertificate, UploadPartnerCertificateCommand
-from application.use_cases.verify_certificate_trust import VerifyCertificateTrust, VerifyCertificateTrustCommand
+from application.use_cases.partner.get_ca_certificate_trust_path import GetCaCertificateTrustPath
+from application.use_cases.partner.get_ca_certificates import GetCaCertificates, GetCaCertificatesCommand
+from application.use_cases.partner.get_partner_certificate import GetPartnerCertificate
+from application.use_cases.partner.upload_ca_certificate import UploadCaCertificate, UploadCaCertificateCommand
+from application.use_cases.partner.upload_partner_certificate import (
+    UploadPartnerCertificate,
+    UploadPartnerCertificateCommand,
+)
+from application.use_cases.partner.verify_certificate_trust import VerifyCertificateTrust, VerifyCertificateTrustCommand
 
 from . import responses
 from .auth import current_username

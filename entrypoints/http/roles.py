@@ -7,7 +7,7 @@ configuration can be copied over as it is.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from ..settings import ConfigurationError
 

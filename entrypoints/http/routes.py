@@ -14,8 +14,9 @@ in ``post_load``), ``query`` (the query parameters loaded with the query schema)
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from flask import Blueprint, Flask, current_app, request
 from marshmallow import Schema

@@ -11,31 +11,32 @@ gets the command, not a dictionary to copy field by field.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from datetime import date
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, Schema, ValidationError as SchemaError, fields, post_load, validate
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+from marshmallow import ValidationError as SchemaError
 
-from application.use_cases.decrypt_data import DecryptCommand
-from application.use_cases.encrypt_data import EncryptCommand
-from application.use_cases.generate_csr import GenerateCsrCommand
-from application.use_cases.generate_ec_sign_key import GenerateEcSignKeyCommand
-from application.use_cases.generate_master_key import GenerateMasterKeyCommand
-from application.use_cases.generate_symmetric_key import GenerateSymmetricKeyCommand
-from application.use_cases.get_ca_certificates import GetCaCertificatesCommand
-from application.use_cases.jwt_encryption import JwtDecryptCommand, JwtEncryptCommand
-from application.use_cases.legacy_signature import LegacySignCommand, LegacyValidateCommand
-from application.use_cases.revoke_key import RevokeKeyCommand
-from application.use_cases.sign_jws import JwsSignCommand
-from application.use_cases.sign_jwt import JwtSignCommand
-from application.use_cases.sign_raw import RawSignCommand
-from application.use_cases.upload_ca_certificate import UploadCaCertificateCommand
-from application.use_cases.upload_partner_certificate import UploadPartnerCertificateCommand
-from application.use_cases.verify_certificate_trust import VerifyCertificateTrustCommand
-from application.use_cases.verify_jwt import JwtVerifyCommand
-from application.use_cases.zk_encrypt import ZkAttribute
-from application.x509 import Subject
+from application.crypto.x509 import Subject
+from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
+from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
+from application.use_cases.cryptomanager.jwt_encryption import JwtDecryptCommand, JwtEncryptCommand
+from application.use_cases.keymanager.generate_csr import GenerateCsrCommand
+from application.use_cases.keymanager.generate_ec_sign_key import GenerateEcSignKeyCommand
+from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
+from application.use_cases.keymanager.generate_symmetric_key import GenerateSymmetricKeyCommand
+from application.use_cases.keymanager.revoke_key import RevokeKeyCommand
+from application.use_cases.partner.get_ca_certificates import GetCaCertificatesCommand
+from application.use_cases.partner.upload_ca_certificate import UploadCaCertificateCommand
+from application.use_cases.partner.upload_partner_certificate import UploadPartnerCertificateCommand
+from application.use_cases.partner.verify_certificate_trust import VerifyCertificateTrustCommand
+from application.use_cases.signature.legacy_signature import LegacySignCommand, LegacyValidateCommand
+from application.use_cases.signature.sign_jws import JwsSignCommand
+from application.use_cases.signature.sign_jwt import JwtSignCommand
+from application.use_cases.signature.sign_raw import RawSignCommand
+from application.use_cases.signature.verify_jwt import JwtVerifyCommand
+from application.use_cases.zk.zk_encrypt import ZkAttribute
 from domain.codec import b64_decode_lenient
 from domain.errors import Errors, ValidationError
 
@@ -545,5 +546,7 @@ def load_query(schema: type[Schema], values: Mapping[str, str]) -> dict[str, Any
     """The declared parameters of ``values``; a missing required one gets the reference's (Spring's) message."""
     for name, field in schema._declared_fields.items():
         if field.required and name not in values:
-            raise ValidationError([f"Required request parameter '{name}' for method parameter type String is not present"])
+            raise ValidationError(
+                [f"Required request parameter '{name}' for method parameter type String is not present"]
+            )
     return {name: values.get(name, field.load_default) for name, field in schema._declared_fields.items()}

@@ -6,11 +6,16 @@ from datetime import datetime
 
 from flask import Response
 
-from application.use_cases.legacy_signature import LegacySign, LegacySignCommand, LegacyValidate, LegacyValidateCommand
-from application.use_cases.sign_jws import JwsSign, JwsSignCommand
-from application.use_cases.sign_jwt import JwtSign, JwtSignCommand
-from application.use_cases.sign_raw import RawSignCommand, SignRawData
-from application.use_cases.verify_jwt import JwtVerify, JwtVerifyCommand
+from application.use_cases.signature.legacy_signature import (
+    LegacySign,
+    LegacySignCommand,
+    LegacyValidate,
+    LegacyValidateCommand,
+)
+from application.use_cases.signature.sign_jws import JwsSign, JwsSignCommand
+from application.use_cases.signature.sign_jwt import JwtSign, JwtSignCommand
+from application.use_cases.signature.sign_raw import RawSignCommand, SignRawData
+from application.use_cases.signature.verify_jwt import JwtVerify, JwtVerifyCommand
 
 from . import responses
 from .auth import current_username

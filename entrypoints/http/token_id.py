@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Response
 
-from application.use_cases.token_id import GenerateTokenId
+from application.use_cases.token_id.generate_token_id import GenerateTokenId
 
 from . import responses
 from .envelope import success

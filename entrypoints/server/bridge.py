@@ -29,9 +29,10 @@ import asyncio
 import io
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from domain.errors import Errors
 

@@ -2,7 +2,7 @@
 (0: off) each worker renews the keys that are due, so no request pays for key generation.
 
 Every worker of every instance runs it: the rotation itself takes each tuple's lock and re-reads before it
-creates anything (application/use_cases/rotate_due_keys.py), so a successor is made exactly once however many
+creates anything (application/use_cases/keymanager/rotate_due_keys.py), so a successor is made exactly once however many
 run at the same moment; the others find it current. The first run waits a random part of the interval (at most
 a minute), so workers started together do not all scan at once.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("keymanager.rotation")
 

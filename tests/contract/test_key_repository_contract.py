@@ -4,13 +4,12 @@ and PostgreSQL today); adapter-specific checks (the SQLite and PostgreSQL
 schemas) are at the bottom."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.keys import DEFAULT_POLICIES, KeyAlias, KeyPolicy, KeyTuple, StoredKey
 from tests.support.required import adapter_params
 
-T0 = datetime(2025, 1, 15, 9, 30, 0, 123456, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 15, 9, 30, 0, 123456, tzinfo=UTC)
 APP_TUPLE = KeyTuple("REGISTRATION", "10001_110011")
 MASTER_TUPLE = KeyTuple("REGISTRATION")
 
@@ -238,7 +237,7 @@ def test_duplicate_uni_ident_is_refused(uow_factory: UnitOfWorkFactory) -> None:
 
 
 def test_timestamps_round_trip_as_aware_utc_with_microseconds(uow_factory: UnitOfWorkFactory) -> None:
-    row = make_alias(generated_at=datetime(2025, 1, 15, 23, 59, 59, 999999, tzinfo=timezone.utc))
+    row = make_alias(generated_at=datetime(2025, 1, 15, 23, 59, 59, 999999, tzinfo=UTC))
     add(uow_factory, row)
     (stored,) = read(uow_factory)
     for value, original in ((stored.generated_at, row.generated_at), (stored.expires_at, row.expires_at)):
@@ -252,7 +251,7 @@ def test_timestamps_in_another_zone_keep_their_instant(uow_factory: UnitOfWorkFa
     row = make_alias(generated_at=datetime(2025, 1, 16, 3, 0, 0, 5, tzinfo=india))
     add(uow_factory, row)
     (stored,) = read(uow_factory)
-    assert stored.generated_at == datetime(2025, 1, 15, 21, 30, 0, 5, tzinfo=timezone.utc)
+    assert stored.generated_at == datetime(2025, 1, 15, 21, 30, 0, 5, tzinfo=UTC)
     assert stored.expires_at == row.expires_at
 
 

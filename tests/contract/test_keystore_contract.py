@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from application.crypto import OAEP_SHA256, generate_rsa_key
+from application.crypto.primitives import OAEP_SHA256, generate_rsa_key
 from application.ports.keystore import (
     KeyAlgorithm,
     Keystore,
@@ -34,7 +34,7 @@ def certificate_for(spki: bytes, common_name: str = "test") -> bytes:
     """A certificate of the keystore's public key (RSA or EC), issued by a throw-away CA key."""
     issuer_key = generate_rsa_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

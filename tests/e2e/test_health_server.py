@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -26,7 +26,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
 
-    def start(self) -> "TcpProxy":
+    def start(self) -> TcpProxy:
         listener = socket.create_server(("127.0.0.1", self.port))
         self._listener = listener
         self._open.set()
@@ -134,8 +134,8 @@ def test_metrics_add_up_across_the_workers(servers) -> None:
     session = requests.Session()
     for _ in range(40):  # spread over both workers by the kernel
         assert session.get(f"{server.base}/tokenid/1234/p", timeout=15, headers={"Connection": "close"}).ok
-    pattern = (f'http_server_requests_seconds_count{{method="GET",outcome="SUCCESS",status="200",'
-               f'uri="/v1/keymanager/tokenid/{{uin}}/{{partnercode}}"}}')
+    pattern = ('http_server_requests_seconds_count{method="GET",outcome="SUCCESS",status="200",'
+               'uri="/v1/keymanager/tokenid/{uin}/{partnercode}"}')
     for _ in range(4):  # whichever worker answers the scrape
         text = requests.get(f"{server.base}/actuator/prometheus", timeout=15).text
         (line,) = [line for line in text.splitlines() if line.startswith(pattern)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -56,7 +56,7 @@ def closed_by_server(sock: socket.socket) -> bool:
                 return True
     except (ConnectionResetError, BrokenPipeError):
         return True
-    except socket.timeout:
+    except TimeoutError:
         return False
 
 
@@ -106,7 +106,7 @@ def test_a_chunked_body_over_the_limit_gets_413_in_the_envelope(server: Server) 
     assert body["response"] is None and body["errors"][0]["errorCode"] == "KER-KMS-005"
     assert str(MAX_BODY) in body["errors"][0]["message"]
     rid = response.headers["X-Request-ID"]
-    assert f"keymanager.access: POST <unread> 413" in server.output() and f"rid={rid}" in server.output()
+    assert "keymanager.access: POST <unread> 413" in server.output() and f"rid={rid}" in server.output()
     # a declared length over the limit, too (refused before the body is read)
     declared = requests.post(f"{server.base}/decrypt", data=b"x" * (MAX_BODY + 1),
                              headers={"Content-Type": "application/json"}, timeout=30)
@@ -127,7 +127,7 @@ def raw_exchange(server: Server, data: bytes) -> bytes:
             if not chunk:
                 break
             received += chunk
-    except (socket.timeout, ConnectionResetError):
+    except (TimeoutError, ConnectionResetError):
         pass
     finally:
         sock.close()

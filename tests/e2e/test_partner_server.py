@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 from asn1crypto import cms
@@ -48,7 +48,7 @@ def trusted(server: Server, pem: str, domain: str = "AUTH") -> bool:
 
 def test_partner_trust_store_over_real_http(servers) -> None:
     server = servers("partner").start()
-    now = datetime.now(timezone.utc)  # the server runs on the system clock
+    now = datetime.now(UTC)  # the server runs on the system clock
     h = make_hierarchy(now, prefix="E2E")
     stranger = make_hierarchy(now, prefix="E2E Stranger")
 

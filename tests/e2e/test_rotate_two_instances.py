@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from application.use_cases.get_certificate import GetCertificateCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
 from domain.keys import KeyTuple
 from entrypoints.settings import Settings
 from tests.support.containers import init_master_keys
@@ -52,7 +52,7 @@ def test_two_instances_make_each_successor_once(make_container, tmp_path: Path, 
     # Bring the base keys into their 30-day pre-expiry window, as time would.
     from adapters.postgres.key_repository import PostgresUnitOfWork
 
-    soon = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=10)
+    soon = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=10)
     with PostgresUnitOfWork(container.database()) as unit:
         unit.write(f"UPDATE {unit.table('key_alias')} SET key_expire_dtimes = :t WHERE ref_id LIKE 'rot-%'",
                    {"t": soon})

@@ -8,8 +8,8 @@ unchanged) and two independent instances side by side.
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 

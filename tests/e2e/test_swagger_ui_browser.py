@@ -9,8 +9,8 @@ or skips on a developer's machine (tests/conftest.py).
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from selenium import webdriver

@@ -9,8 +9,8 @@ getCertificate; both report the same ROOT certificate.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 

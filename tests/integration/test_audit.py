@@ -9,7 +9,7 @@ import hashlib
 import io
 import multiprocessing
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ APP, REF = "REGISTRATION", "10001_110011"
 #: Values that must never reach the audit trail.
 PLAINTEXT = b"audit-sentinel-plaintext-7f3a9c"
 SIGN_DATA = b'{"audit":"sentinel-to-sign-51d2"}'
-NOW = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 
 def b64url(data: bytes) -> str:

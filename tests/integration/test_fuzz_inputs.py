@@ -8,13 +8,15 @@ from __future__ import annotations
 import base64
 import json
 import textwrap
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from application.x509 import parse_pem_certificate
+from application.crypto.x509 import parse_pem_certificate
 from domain import envelope
 from domain.codec import b64_decode_lenient, b64url_decode
 from domain.errors import KeyManagerError
@@ -55,7 +57,7 @@ def pem(label: str, body: bytes) -> str:
 
 
 def _real_certificate_der() -> bytes:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -64,7 +66,7 @@ def _real_certificate_der() -> bytes:
 
     key = ec.generate_private_key(ec.SECP256R1())  # fast to make; the parser does not care
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fuzz")])
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(start).not_valid_after(start + timedelta(days=365))
             .sign(key, hashes.SHA256()))

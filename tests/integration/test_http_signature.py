@@ -12,22 +12,23 @@ import base64
 import hashlib
 import hmac
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import pytest
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from asn1crypto import cms
 from cryptography.x509.oid import NameOID
 
 from domain.identifiers import key_id
 from domain.keys import KeyPolicy, KeyTuple
 from entrypoints.http.app import create_app
+from tests.support.containers import init_master_keys
 from tests.support.http_api import (
     API,
     APP,
@@ -51,7 +52,6 @@ from tests.support.http_api import (
     sign_request,
 )
 from tests.support.repo import START
-from tests.support.containers import init_master_keys
 
 # joserfc (the service's verifier) warns that "EdDSA" is superseded by "Ed25519"; MOSIP uses "EdDSA".
 pytestmark = pytest.mark.filterwarnings("ignore::joserfc.errors.SecurityWarning")
@@ -168,7 +168,7 @@ def make_cert(
     *,
     issuer_key=None,
     issuer: x509.Certificate | None = None,
-    start: datetime = datetime(2025, 1, 1, tzinfo=timezone.utc),
+    start: datetime = datetime(2025, 1, 1, tzinfo=UTC),
     days: int = 3650,
     ca: bool = False,
 ) -> x509.Certificate:
@@ -606,7 +606,7 @@ def test_x5t_not_matching_x5c_is_invalid(client) -> None:
 @pytest.mark.parametrize(
     ("start", "days"),
     [
-        pytest.param(datetime(2020, 1, 1, tzinfo=timezone.utc), 365, id="expired"),
+        pytest.param(datetime(2020, 1, 1, tzinfo=UTC), 365, id="expired"),
         pytest.param(START + timedelta(days=1), 365, id="not-yet-valid"),
     ],
 )

@@ -81,7 +81,7 @@ def test_a_caller_supplied_common_name_that_is_too_long_is_still_refused(client)
 
 
 def test_fitted_common_name_counts_utf8_bytes_and_is_deterministic() -> None:
-    from application.x509 import fitted_common_name
+    from application.crypto.x509 import fitted_common_name
 
     assert fitted_common_name("A-" + "r" * 62) == "A-" + "r" * 62  # exactly 64: unchanged
     long = "A-" + "é" * 100

@@ -10,13 +10,14 @@ import base64
 import logging
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pytest
 import responses
-
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from domain.errors import KeyManagerError
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings

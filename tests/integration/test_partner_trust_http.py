@@ -16,7 +16,7 @@ import base64
 import hashlib
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -151,7 +151,7 @@ def stored_ca(container, cert_id: str):
 
 def instant(moment: datetime) -> str:
     """yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def upload_hierarchy(client, hierarchy, domain: str = "AUTH") -> None:
@@ -303,13 +303,13 @@ def test_ca_upload_expired_is_pcm_004(client, clock) -> None:
 
 def test_ca_upload_less_than_twelve_months_is_pcm_017(client, clock) -> None:
     now = clock.now()  # 2025-01-15: twelve months later is 2026-01-15
-    short = make_certificate("Short Root CA", now=now, not_after=datetime(2026, 1, 14, 23, 59, tzinfo=timezone.utc))
+    short = make_certificate("Short Root CA", now=now, not_after=datetime(2026, 1, 14, 23, 59, tzinfo=UTC))
     error(upload_ca(client, short.pem), "KER-PCM-017",
           message="The CA Certificate validity is less than required minimum validity.")
     error(upload_ca(client, make_certificate("Short Root CA", now=now, not_after=now + timedelta(days=300)).pem),
           "KER-PCM-017")
     # Exactly twelve months (by date) is enough.
-    enough = make_certificate("Short Root CA", now=now, not_after=datetime(2026, 1, 15, 0, 1, tzinfo=timezone.utc))
+    enough = make_certificate("Short Root CA", now=now, not_after=datetime(2026, 1, 15, 0, 1, tzinfo=UTC))
     assert upload_ca_status(client, enough.pem) == UPLOAD_SUCCESS
 
 

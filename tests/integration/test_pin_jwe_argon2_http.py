@@ -15,7 +15,7 @@ import logging
 import os
 import stat
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,7 @@ def header_pairs(token: str) -> list[tuple[str, Any]]:
 
 def self_signed(key, common_name: str = "jwe-test") -> str:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -626,7 +626,7 @@ def test_v8_jwe_decrypts_on_a_store_holding_the_vector_key(client, container, cl
                                                            vectors) -> None:
     """The V8 jose4j JWE opens through /jwtDecrypt once the vector key is a base key of the store
     (as a migrated base key would be: wrapped by the application's master key)."""
-    from application.key_hierarchy import KeyHierarchy
+    from application.keys.hierarchy import KeyHierarchy
     from domain.keys import KeyAlias, KeyTuple, StoredKey
 
     certificate_of(client, APP, REF)  # make sure the master exists and is current

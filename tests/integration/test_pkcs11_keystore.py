@@ -25,8 +25,6 @@ from typing import Any
 
 import pkcs11
 import pytest
-
-from tests.support.lockstep import run_in_lockstep
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -36,9 +34,10 @@ from pkcs11 import exceptions as p11
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
 from adapters.pkcs11.keystore import Pkcs11Keystore, library_lock
-from application.crypto import OAEP_SHA256, generate_rsa_key
+from application.crypto.primitives import OAEP_SHA256, generate_rsa_key
 from application.ports.keystore import KeyAlgorithm, KeystoreError, PrivateKeyOperationError, SignatureScheme
 from domain.errors import KeystoreUnavailableError
+from tests.support.lockstep import run_in_lockstep
 from tests.support.pkcs11 import own_session, public_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +60,7 @@ def certificate_for(public: rsa.RSAPublicKey, common_name: str = "pkcs11-test") 
     """A certificate of a token key's public key, issued by a throw-away CA key."""
     issuer_key = generate_rsa_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -591,7 +590,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from adapters.pkcs11.keystore import Pkcs11Keystore
-from application.crypto import OAEP_SHA256
+from application.crypto.primitives import OAEP_SHA256
 
 ready, go, prefix, shared_alias, shared_ciphertext = Path(sys.argv[1]), Path(sys.argv[2]), *sys.argv[3:6]
 keystore = Pkcs11Keystore(os.environ["PKCS11_MODULE"], os.environ["PKCS11_TOKEN_LABEL"], os.environ["PKCS11_TOKEN_PIN"])

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from adapters.pkcs12.keystore import Pkcs12Keystore
-from application.crypto import OAEP_SHA256, generate_rsa_key, private_key_to_pkcs8
+from application.crypto.primitives import OAEP_SHA256, generate_rsa_key, private_key_to_pkcs8
 from application.ports.keystore import KeystoreError
 
 PASSWORD = b"s3cret-keystore-passw0rd"
@@ -34,7 +34,7 @@ def public_key(spki: bytes) -> rsa.RSAPublicKey:
 def certificate_for(spki: bytes, common_name: str) -> bytes:
     issuer_key = generate_rsa_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

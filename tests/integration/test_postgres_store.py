@@ -36,19 +36,19 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from adapters.clock import ManualClock
 from adapters.postgres.key_repository import PostgresDatabase, PostgresOptions, PostgresUnitOfWorkFactory
-from application.use_cases.decrypt_data import DecryptCommand
-from application.use_cases.encrypt_data import EncryptCommand
-from application.use_cases.generate_master_key import GenerateMasterKeyCommand
-from application.use_cases.get_certificate import GetCertificateCommand
-from application.use_cases.revoke_key import RevokeKeyCommand
+from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
+from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
+from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
+from application.use_cases.keymanager.revoke_key import RevokeKeyCommand
 from domain.current_key import current_aliases, pre_expire_days
 from domain.identifiers import uni_ident, unique_value_for_generated
 from domain.keys import DEFAULT_POLICIES, KeyPolicy, KeyTuple
 from entrypoints.containers import Container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
-from tests.support.lockstep import run_in_lockstep
 from tests.support.containers import init_master_keys
+from tests.support.lockstep import run_in_lockstep
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API = "/v1/keymanager"
@@ -385,7 +385,7 @@ def test_upgrade_of_an_older_reference_database(
 DIE_INSIDE_CREATION = r"""
 import json, os, sys
 from adapters.sql import key_repository as sql_repository
-from application.use_cases.get_certificate import GetCertificateCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
 from domain.keys import KeyTuple
 from entrypoints.containers import build_container
 from entrypoints.settings import Settings
@@ -442,7 +442,7 @@ def test_process_dying_inside_key_creation_leaves_no_half_written_key(
 
 CREATE_MANY = r"""
 import sys
-from application.use_cases.get_certificate import GetCertificateCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
 from entrypoints.containers import build_container
 from entrypoints.settings import Settings
 
@@ -692,7 +692,7 @@ class TcpProxy:
                     return
             try:
                 client, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -898,7 +898,7 @@ def test_outage_in_the_middle_of_requests_loses_nothing(
 RACER = r"""
 import json, random, sys, time
 from pathlib import Path
-from application.use_cases.get_certificate import GetCertificateCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
 from entrypoints.containers import build_container
 from entrypoints.settings import Settings
 

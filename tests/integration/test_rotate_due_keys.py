@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from application.use_cases.get_certificate import GetCertificateCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
 from domain.keys import KeyTuple
 
 APP, REF = "REGISTRATION", "rot1"
@@ -38,8 +38,8 @@ def test_a_base_key_in_its_window_gets_its_successor_once(container, clock) -> N
 
 
 def test_secret_keys_and_other_parties_certificates_are_left_alone(container, clock) -> None:
-    from application.use_cases.generate_symmetric_key import GenerateSymmetricKeyCommand
-    from application.use_cases.upload_other_domain_certificate import UploadOtherDomainCertificateCommand
+    from application.use_cases.keymanager.generate_symmetric_key import GenerateSymmetricKeyCommand
+    from application.use_cases.keymanager.upload_other_domain_certificate import UploadOtherDomainCertificateCommand
     from tests.support.http_api import self_signed_pem
 
     container.get_certificate().execute(GetCertificateCommand(APP, REF))
@@ -81,8 +81,8 @@ def test_within_days_renews_a_key_before_its_window_and_only_once(container, clo
 
 
 def test_a_retired_key_still_decrypts(container, clock) -> None:
-    from application.use_cases.decrypt_data import DecryptCommand
-    from application.use_cases.encrypt_data import EncryptCommand
+    from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
+    from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
 
     wire = container.encrypt_data().execute(EncryptCommand(APP, REF, b"before the rotation")).data
     (first,) = keys_of(container, KeyTuple(APP, REF))

@@ -1,4 +1,4 @@
-"""The slow-work limit through HTTP (application/work_limiter.py): PBKDF2 (encryptWithPin /
+"""The slow-work limit through HTTP (application/support/work_limiter.py): PBKDF2 (encryptWithPin /
 decryptWithPin) and Argon2 (generateArgon2Hash) share one per-process bound. Beyond it a request
 is refused at once with HTTP 503, ``Retry-After: 1`` and the MOSIP error envelope (KER-KMS-500),
 never a 500, while the fast endpoints keep answering.
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-import application.argon2_hash
-import application.pin_crypto
+import application.crypto.argon2
+import application.crypto.pin
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.support.containers import init_master_keys
@@ -144,7 +144,7 @@ def test_failures_release_the_slot(strict, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(application.pin_crypto, "derive_pin_key", broken)
+    monkeypatch.setattr(application.crypto.pin, "derive_pin_key", broken)
     crashed = post(client, "/encryptWithPin", {"data": "hello", "userPin": PIN})
     assert crashed.status_code == 500 and crashed.get_json()["errors"][0]["errorCode"] == "KER-KMS-500"
     assert "unexpected" not in crashed.get_data(as_text=True)
@@ -214,7 +214,7 @@ def queued(make_container, memory_settings: Settings, clock):
 def test_concurrent_pin_requests_run_one_at_a_time(queued, monkeypatch) -> None:
     app, _ = queued
     probe = ConcurrencyProbe(hold_seconds=0.4)
-    monkeypatch.setattr(application.pin_crypto, "derive_pin_key", probe.wrap(application.pin_crypto.derive_pin_key))
+    monkeypatch.setattr(application.crypto.pin, "derive_pin_key", probe.wrap(application.crypto.pin.derive_pin_key))
     requests = [("/encryptWithPin", {"data": f"text-{i}", "userPin": PIN}) for i in range(8)]
     responses = run_concurrently(app, requests)
 
@@ -240,8 +240,8 @@ def test_concurrent_pin_requests_run_one_at_a_time(queued, monkeypatch) -> None:
 def test_pin_and_argon2_share_one_bound(queued, monkeypatch) -> None:
     app, _ = queued
     probe = ConcurrencyProbe(hold_seconds=0.4)
-    monkeypatch.setattr(application.pin_crypto, "derive_pin_key", probe.wrap(application.pin_crypto.derive_pin_key))
-    monkeypatch.setattr(application.argon2_hash, "argon2id_raw", probe.wrap(application.argon2_hash.argon2id_raw))
+    monkeypatch.setattr(application.crypto.pin, "derive_pin_key", probe.wrap(application.crypto.pin.derive_pin_key))
+    monkeypatch.setattr(application.crypto.argon2, "argon2id_raw", probe.wrap(application.crypto.argon2.argon2id_raw))
     requests: list[tuple[str, dict[str, Any]]] = []
     for i in range(3):
         requests.append(("/encryptWithPin", {"data": f"text-{i}", "userPin": PIN}))
@@ -261,14 +261,14 @@ def test_fast_endpoint_answers_while_slow_work_runs(strict, monkeypatch) -> None
     """Not just a held slot: a real PIN request in progress on another thread."""
     app, _ = strict
     entered, release = threading.Event(), threading.Event()
-    original = application.pin_crypto.derive_pin_key
+    original = application.crypto.pin.derive_pin_key
 
     def blocking(*args, **kwargs):
         entered.set()
         assert release.wait(timeout=10)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(application.pin_crypto, "derive_pin_key", blocking)
+    monkeypatch.setattr(application.crypto.pin, "derive_pin_key", blocking)
     result: dict[str, Any] = {}
     worker = threading.Thread(
         target=lambda: result.update(response=post(app.test_client(), "/encryptWithPin",

@@ -10,17 +10,17 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from application.use_cases.decrypt_data import DecryptCommand
-from application.use_cases.encrypt_data import EncryptCommand
-from application.use_cases.get_certificate import GetCertificateCommand
+from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
+from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
 from domain import envelope
 from domain.codec import b64url_decode
 from domain.current_key import current_aliases, pre_expire_days
 from domain.keys import KeyTuple
 from entrypoints.containers import Container, build_container
 from entrypoints.settings import Settings
-from tests.support.lockstep import run_in_lockstep
 from tests.support.containers import init_master_keys
+from tests.support.lockstep import run_in_lockstep
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = "REGISTRATION"
@@ -138,7 +138,7 @@ def test_base_private_key_is_stored_wrapped(sqlite_settings: Settings) -> None:
 CHILD = r"""
 import json, sys, time
 from pathlib import Path
-from application.use_cases.get_certificate import GetCertificateCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
 from entrypoints.containers import build_container
 from entrypoints.settings import Settings
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from application.zk_keys import key_check
+from application.keys.zk import key_check
 from domain.zk import ZK_MASTER
 from entrypoints.settings import Settings
 from tests.support.repo import REPO_ROOT

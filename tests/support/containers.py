@@ -9,8 +9,8 @@ from typing import Any
 from dependency_injector import providers
 
 from adapters.clock import ManualClock
-from application.crypto import RsaKeySource
-from application.use_cases.generate_master_key import GenerateMasterKeyCommand
+from application.crypto.primitives import RsaKeySource
+from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
 from entrypoints.containers import Container, build_container
 from entrypoints.settings import Settings
 

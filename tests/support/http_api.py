@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -119,7 +119,7 @@ def certificate(client, app: str = APP, ref: str = REF) -> x509.Certificate:
 def self_signed(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)  # before the fixture clock (2025-01-15)
+    start = datetime(2025, 1, 1, tzinfo=UTC)  # before the fixture clock (2025-01-15)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

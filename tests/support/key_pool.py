@@ -15,7 +15,7 @@ import threading
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from application.crypto import RsaKeySource, generate_rsa_key
+from application.crypto.primitives import RsaKeySource, generate_rsa_key
 
 
 class RsaKeyPool:

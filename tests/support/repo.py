@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -10,7 +10,7 @@ VECTORS_DIR = Path(os.environ.get("KEYMANAGER_VECTORS_DIR", REPO_ROOT.parent / "
 #: Under CI a missing back-end fails the run instead of skipping (tests/conftest.py: missing_backend).
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 #: A fixed start for lifecycle tests (the day of the uni_ident vector).
-START = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+START = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 
 def read_vectors() -> dict[str, str]:

@@ -8,10 +8,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ class Server:
 
     # -- process control -----------------------------------------------------------------------
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("KEYMANAGER_")}
         env.update(
             KEYMANAGER_DATA_DIR=str(self.data_dir),

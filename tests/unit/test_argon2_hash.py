@@ -7,7 +7,7 @@ import pytest
 from argon2 import PasswordHasher
 from argon2.low_level import Type
 
-from application.argon2_hash import argon2id_raw, new_salt
+from application.crypto.argon2 import argon2id_raw, new_salt
 
 SALT = b"somesalt12345678"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +22,7 @@ from domain.audit import (
     verify_chain,
 )
 
-T0 = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 
 def build(events: list[AuditEvent]) -> list[AuditRecord]:

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from adapters.memory.audit_log import MemoryAuditLog
 from adapters.memory.key_repository import MemoryStore
-from application.audit_writer import AuditWriter
+from application.support.audit_writer import AuditWriter
 from domain.audit import AuditEvent, verify_chain
 
 
 class Clock:
     def now(self) -> datetime:
-        return datetime(2025, 1, 15, tzinfo=timezone.utc)
+        return datetime(2025, 1, 15, tzinfo=UTC)
 
 
 class CountingLog(MemoryAuditLog):
@@ -126,7 +126,7 @@ def test_sqlite_try_append_gives_way_to_another_writer(tmp_path) -> None:
 
 
 def test_driven_mode_waits_for_the_lock_after_many_busy_tries() -> None:
-    from application.audit_writer import MAX_TRIES
+    from application.support.audit_writer import MAX_TRIES
 
     log = CountingLog()
     log.try_append_batch = lambda events, at: None  # always taken by someone else

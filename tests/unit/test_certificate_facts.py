@@ -1,4 +1,4 @@
-"""application/certificate_facts.py: what the partner trust store reads off a certificate
+"""application/partner_trust/certificate_facts.py: what the partner trust store reads off a certificate
 (DN strings, thumbprints, self-signedness, signature and key checks, the upload input)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import base64
 import hashlib
 import re
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
 from cryptography.x509.oid import NameOID
 
-from application.certificate_facts import (
+from application.partner_trust.certificate_facts import (
     dn_string,
     is_self_signed,
     parse_partner_certificate,
@@ -26,7 +26,7 @@ from application.certificate_facts import (
 from domain.errors import KeyManagerError
 from tests.support.pki import b64url, cached_key, make_certificate, make_hierarchy, to_p7b_der
 
-NOW = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

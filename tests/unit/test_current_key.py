@@ -3,7 +3,7 @@ of pre-expiry window, the default policies and key classes (mosip-crypto.md
 §3.1, §3.2, §8.2)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +21,7 @@ from domain.keys import (
     key_class_of,
 )
 
-GEN = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+GEN = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 EXPIRY = GEN + timedelta(days=365)
 TICK = timedelta(microseconds=1000)  # the reference's resolution (ms)
 

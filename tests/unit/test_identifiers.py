@@ -3,7 +3,7 @@ checked against vectors/derived_ids.txt and vectors/README.md."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -80,7 +80,7 @@ def test_thumbprint_hex_is_upper_case():
 
 def test_unique_value_of_generated_master_key_matches_vector(derived_ids):
     # REGISTRATION master key (ref "") generated on 2025-01-15: the day of the vector.
-    generated = datetime(2025, 1, 15, 9, 30, 12, tzinfo=timezone.utc)
+    generated = datetime(2025, 1, 15, 9, 30, 12, tzinfo=UTC)
     value = unique_value_for_generated(KeyTuple("REGISTRATION", ""), generated)
     assert value == derived_ids["uniqueValue"]
     assert uni_ident(value) == derived_ids["uniqueIdentifier"]
@@ -89,9 +89,9 @@ def test_unique_value_of_generated_master_key_matches_vector(derived_ids):
 @pytest.mark.parametrize(
     "generated",
     [
-        datetime(2024, 12, 31, 23, 59, tzinfo=timezone.utc),
-        datetime(2025, 2, 3, 0, 0, tzinfo=timezone.utc),
-        datetime(2031, 7, 9, 12, 0, tzinfo=timezone.utc),
+        datetime(2024, 12, 31, 23, 59, tzinfo=UTC),
+        datetime(2025, 2, 3, 0, 0, tzinfo=UTC),
+        datetime(2031, 7, 9, 12, 0, tzinfo=UTC),
     ],
 )
 def test_unique_value_uses_month_day_year(generated):
@@ -102,7 +102,7 @@ def test_unique_value_uses_month_day_year(generated):
 
 
 def test_unique_value_ignores_time_of_day():
-    morning = datetime(2025, 3, 4, 0, 0, tzinfo=timezone.utc)
+    morning = datetime(2025, 3, 4, 0, 0, tzinfo=UTC)
     tuple_ = KeyTuple("REGISTRATION", "ref")
     assert unique_value_for_generated(tuple_, morning) == unique_value_for_generated(
         tuple_, morning + timedelta(hours=23, minutes=59)

@@ -1,4 +1,4 @@
-"""application/jose.py: the reference's JWS byte layout (vector V7), ECDSA signature
+"""application/crypto/jose.py: the reference's JWS byte layout (vector V7), ECDSA signature
 forms, the algorithm pinning of verification, and domain.codec.base58btc_encode.
 
 V6 (the legacy detached RS256) is reproduced in test_known_answers.py; here it is
@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from application import jose
+from application.crypto import jose
 from domain.codec import b64url_encode, base58btc_encode
 from tests.support.repo import VECTORS_DIR
 

@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from joserfc import jwe as joserfc_jwe
 from joserfc.jwk import RSAKey
 
-from application import crypto
-from application.jwe import (
+from application.crypto import primitives as crypto
+from application.crypto.jwe import (
     JweMessage,
     decrypt_message,
     encrypt_compact,
@@ -119,7 +119,7 @@ def test_default_header_order_and_options(test_cert):
 
 def test_header_strings_escaped_as_jose4j(test_cert):
     header = protected_header(test_cert, compress=False, jwk_set_url='https://x/a"b\\c\n\x01\x7f\u2028é/')
-    assert header.endswith('"jku":"https://x/a\\"b\\\\c\\n\\u0001\\u007F\\u2028é/"}'.encode("utf-8"))
+    assert header.endswith('"jku":"https://x/a\\"b\\\\c\\n\\u0001\\u007F\\u2028é/"}'.encode())
     assert json.loads(header)["jku"] == 'https://x/a"b\\c\n\x01\x7f\u2028é/'
 
 
@@ -324,13 +324,14 @@ def test_bad_deflate_is_cry_015(test_cert, unwrap, body):
 
 
 def test_encrypt_needs_an_rsa_certificate(test_cert):
+    import datetime
+
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import NameOID
-    import datetime
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec")])
-    now = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+    now = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
             .sign(key, hashes.SHA256()))

@@ -20,14 +20,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
 from adapters.clock import ManualClock
-from application.use_cases.decrypt_data import DecryptCommand
-from application.use_cases.encrypt_data import EncryptCommand
-from application.use_cases.generate_master_key import GenerateMasterKeyCommand
-from application.use_cases.get_all_certificates import GetAllCertificatesCommand
-from application.use_cases.get_certificate import GetCertificateCommand
-from application.use_cases.revoke_key import RevokeKeyCommand
-from application.use_cases.upload_other_domain_certificate import UploadOtherDomainCertificateCommand
-from application.x509 import Subject
+from application.crypto.x509 import Subject
+from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
+from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
+from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
+from application.use_cases.keymanager.get_all_certificates import GetAllCertificatesCommand
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
+from application.use_cases.keymanager.revoke_key import RevokeKeyCommand
+from application.use_cases.keymanager.upload_other_domain_certificate import UploadOtherDomainCertificateCommand
 from domain import envelope
 from domain.codec import b64url_decode
 from domain.errors import KeyManagerError

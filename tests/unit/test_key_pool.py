@@ -8,8 +8,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.memory.keystore import MemoryKeystore
 from adapters.pkcs12.keystore import Pkcs12Keystore
-from application.crypto import generate_rsa_key
-from application.use_cases.get_certificate import GetCertificateCommand
+from application.crypto.primitives import generate_rsa_key
+from application.use_cases.keymanager.get_certificate import GetCertificateCommand
 from entrypoints.containers import build_container
 from tests.support.containers import init_master_keys, memory_settings
 from tests.support.key_pool import RsaKeyPool

@@ -3,16 +3,16 @@ our primitives, the envelope splitter and the real DecryptData use case."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from application import crypto
-from application.jws import detached_rs256
-from application.key_hierarchy import KeyHierarchy
-from application.use_cases.decrypt_data import DecryptCommand
+from application.crypto import primitives as crypto
+from application.crypto.jws import detached_rs256
+from application.keys.hierarchy import KeyHierarchy
+from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
 from domain import envelope
 from domain.codec import b64url_decode, hex_upper
 from domain.errors import KeyManagerError
@@ -144,8 +144,8 @@ def register_v3_key(container, test_key, ref_id: str = "V3TEST") -> None:
             KeyAlias(
                 alias=alias_name,
                 key_tuple=KeyTuple("REGISTRATION", ref_id),
-                generated_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
-                expires_at=datetime(2034, 12, 30, tzinfo=timezone.utc),
+                generated_at=datetime(2025, 1, 1, tzinfo=UTC),
+                expires_at=datetime(2034, 12, 30, tzinfo=UTC),
                 thumbprint=thumb,
                 uni_ident=uni_ident(f"REGISTRATION_{ref_id}_{alias_name}"),
             )

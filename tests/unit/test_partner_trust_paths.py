@@ -1,13 +1,13 @@
-"""Trust paths over a partner domain's CAs (application/partner_trust_store.py), the
-per-domain cache, the p7b writers (application/x509.py) and the trust store's plain
+"""Trust paths over a partner domain's CAs (application/partner_trust/store.py), the
+per-domain cache, the p7b writers (application/crypto/x509.py) and the trust store's plain
 rules (domain/partner_trust.py)."""
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Hashable
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
-from typing import Hashable
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from asn1crypto import cms
@@ -15,9 +15,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
-from application.partner_trust_store import PartnerTrustStore, TrustedCa, build_path
-from application.ttl_cache import TtlLruCache
-from application.x509 import certificate_pem, pkcs7_der, pkcs7_pem
+from application.crypto.x509 import certificate_pem, pkcs7_der, pkcs7_pem
+from application.partner_trust.store import PartnerTrustStore, TrustedCa, build_path
+from application.support.ttl_cache import TtlLruCache
 from domain.errors import KeyManagerError
 from domain.partner_trust import (
     DEFAULT_PARTNER_DOMAINS,
@@ -33,7 +33,7 @@ from domain.partner_trust import (
 )
 from tests.support.pki import Issued, cached_key, make_certificate, make_hierarchy
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 

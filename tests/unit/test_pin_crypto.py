@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from application.pin_crypto import decrypt_with_pin, derive_pin_key, encrypt_with_pin
+from application.crypto.pin import decrypt_with_pin, derive_pin_key, encrypt_with_pin
 from domain.codec import b64url_decode, b64url_encode
 from domain.errors import KeyManagerError
 
@@ -103,7 +103,7 @@ def test_non_url_safe_base64_is_cry_003(mangle):
 
 
 def test_non_utf8_plaintext_is_corrupted_data():
-    from application.crypto import aes_gcm_encrypt
+    from application.crypto.primitives import aes_gcm_encrypt
 
     salt, nonce = bytes(range(32)), bytes(12)
     key = derive_pin_key(PIN, salt, FAST)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from asn1crypto import cms
@@ -16,7 +16,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 
 from tests.support.pki import b64url, make_certificate, make_hierarchy, to_p7b_der
 
-NOW = datetime(2025, 1, 15, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 
 def test_hierarchy_chains_and_names():

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from application.token_id import token_id
+from application.crypto.token_id import token_id
 from domain.errors import KeyManagerError
 from tests.support.repo import VECTORS_DIR
 

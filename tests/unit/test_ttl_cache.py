@@ -1,11 +1,11 @@
-"""application/ttl_cache.py: a bounded, expiring, thread-safe LRU cache."""
+"""application/support/ttl_cache.py: a bounded, expiring, thread-safe LRU cache."""
 from __future__ import annotations
 
 import threading
 
 import pytest
 
-from application.ttl_cache import TtlLruCache
+from application.support.ttl_cache import TtlLruCache
 
 
 class FakeMonotonic:

@@ -1,9 +1,9 @@
-"""application/x509.py: certificates and CSRs in the reference's layout
+"""application/crypto/x509.py: certificates and CSRs in the reference's layout
 (mosip-crypto.md §0 PEM rules, §3.8), compared with vectors/test_cert.*."""
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 
-from application.x509 import (
+from application.crypto.x509 import (
     Subject,
     build_csr,
     certificate_der,
@@ -36,7 +36,7 @@ SPEC_RDN_ORDER = [
     NameOID.ORGANIZATIONAL_UNIT_NAME,
     NameOID.COMMON_NAME,
 ]
-NOT_BEFORE = datetime(2025, 1, 15, 9, 30, 12, 345678, tzinfo=timezone.utc)
+NOT_BEFORE = datetime(2025, 1, 15, 9, 30, 12, 345678, tzinfo=UTC)
 NOT_AFTER = NOT_BEFORE + timedelta(days=1095)
 
 

@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from application import crypto
-from application.use_cases.zk_decrypt import ZkDecryptCommand
-from application.use_cases.zk_encrypt import ZkAttribute
-from application.zk_keys import derive_key
+from application.crypto import primitives as crypto
+from application.keys.zk import derive_key
+from application.use_cases.zk.zk_decrypt import ZkDecryptCommand
+from application.use_cases.zk.zk_encrypt import ZkAttribute
 from domain.codec import b64url_decode, b64url_encode
 from domain.keys import KeyAlias
 from domain.zk import HEADER_BYTES, ZK_MASTER, ZkPoolRow, ZkValue, pack_value, unpack_value

@@ -1,0 +1,60 @@
+"""Which key signs for (app, ref), as the reference chooses it, and who may use it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.keys.hierarchy import CertifiedKey, KeyHierarchy, KeySigner, used_key
+from domain.access import has_key_access
+from domain.errors import Errors, KeyManagerError
+from domain.keys import ED25519_SIGN, KERNEL, SIGN, SIGN_REFERENCES, KeyTuple
+
+
+def signing_tuple(app_id: str | None, ref_id: str | None) -> KeyTuple:
+    """No application: KERNEL/SIGN. Blank reference: the application's master key.
+    SIGN only for KERNEL; the EC/Ed25519 signing references for any application."""
+    app, ref = (app_id or "").strip(), (ref_id or "").strip()
+    if not app:
+        return KeyTuple(KERNEL, SIGN)
+    if ref and not ((ref == SIGN and app == KERNEL) or ref in SIGN_REFERENCES):
+        raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED)
+    return KeyTuple(app, ref)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    key: CertifiedKey
+    sign: KeySigner
+
+    @property
+    def key_tuple(self) -> KeyTuple:
+        return self.key.alias.key_tuple
+
+
+class SigningKeys:
+    def __init__(self, hierarchy: KeyHierarchy) -> None:
+        self.hierarchy = hierarchy
+
+    def for_signing(
+        self, app_id: str | None, ref_id: str | None, *, caller: str | None = None, check_access: bool = True
+    ) -> SigningKey:
+        key_tuple = signing_tuple(app_id, ref_id)
+        if check_access:
+            with self.hierarchy.uow_factory() as uow:
+                policy = self.hierarchy.policy(uow.keys, key_tuple.app_id)
+            if not has_key_access(policy, key_tuple.app_id, caller):
+                raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED_FOR_TOKEN)
+        key = self.hierarchy.current_key(key_tuple, signing=True)
+        used_key.set(key.alias)
+        now = self.hierarchy.clock.now()
+        if not _valid_at(key, now):
+            raise KeyManagerError(Errors.SIGNING_CERTIFICATE_EXPIRED)
+        return SigningKey(key, self.hierarchy.signer_for(key))
+
+
+def _valid_at(key: CertifiedKey, at: datetime) -> bool:
+    return key.certificate.not_valid_before_utc <= at <= key.certificate.not_valid_after_utc
+
+
+def is_ed25519(key_tuple: KeyTuple) -> bool:
+    return key_tuple.ref_id == ED25519_SIGN

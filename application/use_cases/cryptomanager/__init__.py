@@ -1,0 +1,1 @@
+"""CryptomanagerController's use cases."""

@@ -1,0 +1,1 @@
+"""KeymanagerController's use cases (plus the rotation the CLI and the server schedule run)."""

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.crypto.x509 import Subject, build_csr, csr_pem
+from application.keys.hierarchy import KeyHierarchy
+from application.use_cases.keymanager.generate_master_key import csr_signer
+from application.use_cases.keymanager.get_certificate import CertificateResult
+from domain.errors import Errors, KeyManagerError
+from domain.keys import IDENTITY_CACHE, KERNEL, KeyTuple
+
+
+@dataclass(frozen=True)
+class GenerateCsrCommand:
+    app_id: str
+    ref_id: str = ""
+    subject: Subject = Subject()
+
+
+class GenerateCsr:
+    """A CSR over the current key of (app, ref), signed by that key, to have it certified
+    by an outside CA (then uploadCertificate). Selects the key as getCertificate does."""
+
+    def __init__(self, hierarchy: KeyHierarchy) -> None:
+        self.hierarchy = hierarchy
+
+    def execute(self, command: GenerateCsrCommand) -> CertificateResult:
+        key_tuple = KeyTuple(command.app_id, (command.ref_id or "").strip())
+        if key_tuple.app_id.upper() == KERNEL and key_tuple.ref_id.upper() == IDENTITY_CACHE:
+            raise KeyManagerError(Errors.CSR_NOT_ALLOWED)
+        hierarchy = self.hierarchy
+        with hierarchy.uow_factory() as uow:
+            hierarchy.require_policy(uow.keys, key_tuple.app_id)
+        key = hierarchy.current_key(key_tuple)
+        subject = hierarchy.defaults.fill(
+            Subject(
+                common_name=command.subject.common_name or hierarchy.defaults.common_name,
+                organizational_unit=command.subject.organizational_unit,
+                organization=command.subject.organization,
+                location=command.subject.location,
+                state=command.subject.state,
+                country=command.subject.country,
+            )
+        )
+        csr = build_csr(
+            public_key=key.certificate.public_key(), subject=subject.to_name(), signer=csr_signer(hierarchy, key)
+        )
+        return CertificateResult(
+            certificate_pem=None,
+            csr_pem=csr_pem(csr),
+            issued_at=key.certificate.not_valid_before_utc,
+            expiry_at=key.certificate.not_valid_after_utc,
+            timestamp=hierarchy.clock.now(),
+        )

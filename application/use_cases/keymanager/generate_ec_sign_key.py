@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.crypto.x509 import Subject
+from application.keys.hierarchy import KeyHierarchy
+from application.use_cases.keymanager.generate_master_key import OBJECT_TYPES, certificate_or_csr
+from application.use_cases.keymanager.get_certificate import CertificateResult
+from domain.errors import Errors, KeyManagerError, ValidationError
+from domain.keys import ED25519_SIGN, ROOT, SIGN_REFERENCES, KeyTuple
+
+
+@dataclass(frozen=True)
+class GenerateEcSignKeyCommand:
+    app_id: str
+    ref_id: str
+    object_type: str = "CERTIFICATE"
+    force: bool = False
+    subject: Subject = Subject()
+
+
+class GenerateEcSignKey:
+    """An EC (secp256r1, secp256k1) signing key in the keystore, issued by ROOT, or an
+    Ed25519 signing key in the database, wrapped and issued by the application's key.
+    Idempotent unless ``force``, like generateMasterKey."""
+
+    def __init__(self, hierarchy: KeyHierarchy) -> None:
+        self.hierarchy = hierarchy
+
+    def execute(self, command: GenerateEcSignKeyCommand) -> CertificateResult:
+        object_type = (command.object_type or "").strip().upper()
+        if not object_type:
+            raise ValidationError(["Invalid request"])
+        if object_type not in OBJECT_TYPES:
+            raise ValidationError(["Invalid request Allowed values are CSR/CERTIFICATE."])
+        key_tuple = KeyTuple(command.app_id, (command.ref_id or "").strip())
+        hierarchy = self.hierarchy
+        with hierarchy.uow_factory() as uow:
+            hierarchy.require_policy(uow.keys, key_tuple.app_id)
+        if key_tuple.ref_id not in SIGN_REFERENCES or key_tuple.app_id == ROOT:
+            raise KeyManagerError(Errors.EC_REFERENCE_NOT_SUPPORTED)
+
+        with hierarchy.uow_factory() as uow, hierarchy.keystore_rollback() as created:
+            uow.lock(key_tuple)
+            at = hierarchy.clock.now()
+            key = hierarchy.current_unless_forced(uow, key_tuple, at, command.force)
+            subject = hierarchy.defaults.master_subject(key_tuple, command.subject)
+            if key is None:
+                generate = hierarchy.generate_ed25519 if key_tuple.ref_id == ED25519_SIGN else hierarchy.generate_master
+                key = generate(uow, key_tuple, at, subject, created)
+            uow.commit()
+        return certificate_or_csr(hierarchy, key, object_type, subject, created=key.alias.alias in created)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.crypto.x509 import certificate_pem
+from application.keys.hierarchy import KeyHierarchy
+from domain.identifiers import key_id
+from domain.keys import KeyTuple
+
+
+@dataclass(frozen=True)
+class GetAllCertificatesCommand:
+    app_id: str
+    ref_id: str = ""
+
+
+@dataclass(frozen=True)
+class CertificateEntry:
+    certificate_pem: str
+    issued_at: datetime
+    expiry_at: datetime
+    key_id: str | None
+
+
+@dataclass(frozen=True)
+class AllCertificatesResult:
+    certificates: tuple[CertificateEntry, ...]
+
+
+class GetAllCertificates:
+    """Every certificate of (app, ref), current or not, oldest first. Never creates a key."""
+
+    def __init__(self, hierarchy: KeyHierarchy) -> None:
+        self.hierarchy = hierarchy
+
+    def execute(self, command: GetAllCertificatesCommand) -> AllCertificatesResult:
+        key_tuple = KeyTuple(command.app_id, command.ref_id)
+        entries = []
+        with self.hierarchy.uow_factory() as uow:
+            for alias in uow.keys.aliases_for(key_tuple):
+                if not key_tuple.in_keystore and uow.keys.stored_key(alias.alias) is None:
+                    continue
+                certificate, _, _ = self.hierarchy.certificate_of(uow.keys, alias)
+                entries.append(
+                    CertificateEntry(
+                        certificate_pem=certificate_pem(certificate),
+                        issued_at=alias.generated_at,
+                        expiry_at=alias.expires_at,
+                        key_id=key_id(alias.uni_ident) if alias.uni_ident else None,
+                    )
+                )
+        return AllCertificatesResult(tuple(entries))

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.keys.hierarchy import KeyHierarchy, used_key
+from domain.errors import Errors, KeyManagerError
+from domain.keys import KERNEL, SIGN, KeyTuple
+
+
+@dataclass(frozen=True)
+class RevokeKeyCommand:
+    app_id: str
+    ref_id: str
+    disable_auto_gen: bool = False  # accepted and ignored, as the reference does
+
+
+@dataclass(frozen=True)
+class RevokeKeyResult:
+    status: str
+    timestamp: datetime
+
+
+class RevokeKey:
+    """Expire the current key of (app, ref) now; the next use creates its successor.
+    Data encrypted to the revoked key still decrypts."""
+
+    def __init__(self, hierarchy: KeyHierarchy) -> None:
+        self.hierarchy = hierarchy
+
+    def execute(self, command: RevokeKeyCommand) -> RevokeKeyResult:
+        if not command.app_id.strip() or not command.ref_id.strip():
+            raise KeyManagerError(Errors.INVALID_REQUEST)
+        if command.app_id.upper() == KERNEL and command.ref_id.upper() == SIGN:
+            raise KeyManagerError(Errors.REVOKE_NOT_ALLOWED)
+        key_tuple = KeyTuple(command.app_id, command.ref_id)
+        with self.hierarchy.uow_factory() as uow:
+            uow.lock(key_tuple)
+            at = self.hierarchy.clock.now()  # after the lock: see keys made while we waited as current
+            _, current = self.hierarchy.aliases(uow.keys, key_tuple, at)
+            if len(current) != 1:
+                raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
+            used_key.set(current[0])
+            self.hierarchy.expire_now(uow.keys, current, at)
+            uow.commit()
+        return RevokeKeyResult(status="Key Revoked", timestamp=self.hierarchy.clock.now())

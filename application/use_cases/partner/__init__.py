@@ -1,0 +1,1 @@
+"""PartnerCertManagerController's use cases."""

@@ -1,0 +1,1 @@
+"""SignatureController's use cases."""

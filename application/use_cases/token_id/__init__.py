@@ -1,0 +1,1 @@
+"""TokenIDGeneratorController's use case."""

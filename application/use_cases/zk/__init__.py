@@ -1,0 +1,1 @@
+"""ZKCryptoManagerController's use cases (plus the ZK pool initialisation of the CLI)."""
