@@ -62,10 +62,11 @@ from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
 from application.use_cases.cryptomanager.pin_encryption import PinEncryption
 from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
 from application.use_cases.keymanager.get_certificate import GetCertificateCommand
-from application.use_cases.signature.sign_jwt import JwtSignCommand
+from application.use_cases.signature.jwt_headers import JwtSignCommand
 from application.use_cases.signature.verify_jwt import JwtVerifyCommand
+from application.use_cases.zk.attributes import ZkAttribute
 from application.use_cases.zk.zk_decrypt import ZkDecryptCommand
-from application.use_cases.zk.zk_encrypt import ZkAttribute, ZkEncryptCommand
+from application.use_cases.zk.zk_encrypt import ZkEncryptCommand
 from bench.timing import one_round
 from domain.codec import b64url_decode, b64url_encode
 from domain.keys import KeyPolicy, KeyTuple

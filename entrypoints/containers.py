@@ -63,9 +63,10 @@ from application.use_cases.signature.sign_jwt import JwtSign
 from application.use_cases.signature.sign_raw import SignRawData
 from application.use_cases.signature.verify_jwt import JwtVerify
 from application.use_cases.token_id.generate_token_id import GenerateTokenId
+from application.use_cases.zk.attributes import ZkPublicKeys
 from application.use_cases.zk.init_zk_pool import InitZkPool
 from application.use_cases.zk.zk_decrypt import ZkDecrypt
-from application.use_cases.zk.zk_encrypt import ZkEncrypt, ZkPublicKeys
+from application.use_cases.zk.zk_encrypt import ZkEncrypt
 from application.use_cases.zk.zk_reencrypt_random_key import ZkReEncryptRandomKey
 from domain.partner_trust import PartnerTrustPolicy
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from flask import Response
 
+from application.use_cases.keymanager.certificates import CertificateResult
 from application.use_cases.keymanager.generate_csr import GenerateCsr, GenerateCsrCommand
 from application.use_cases.keymanager.generate_ec_sign_key import GenerateEcSignKey, GenerateEcSignKeyCommand
 from application.use_cases.keymanager.generate_master_key import GenerateMasterKey, GenerateMasterKeyCommand
 from application.use_cases.keymanager.generate_symmetric_key import GenerateSymmetricKey, GenerateSymmetricKeyCommand
 from application.use_cases.keymanager.get_all_certificates import GetAllCertificates, GetAllCertificatesCommand
-from application.use_cases.keymanager.get_certificate import CertificateResult, GetCertificate, GetCertificateCommand
+from application.use_cases.keymanager.get_certificate import GetCertificate, GetCertificateCommand
 from application.use_cases.keymanager.get_certificate_chain import GetCertificateChain, GetCertificateChainCommand
 from application.use_cases.keymanager.revoke_key import RevokeKey, RevokeKeyCommand
 from application.use_cases.keymanager.upload_certificate import UploadCertificate, UploadCertificateCommand

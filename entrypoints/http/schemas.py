@@ -31,12 +31,12 @@ from application.use_cases.partner.get_ca_certificates import GetCaCertificatesC
 from application.use_cases.partner.upload_ca_certificate import UploadCaCertificateCommand
 from application.use_cases.partner.upload_partner_certificate import UploadPartnerCertificateCommand
 from application.use_cases.partner.verify_certificate_trust import VerifyCertificateTrustCommand
+from application.use_cases.signature.jwt_headers import JwtSignCommand
 from application.use_cases.signature.legacy_signature import LegacySignCommand, LegacyValidateCommand
 from application.use_cases.signature.sign_jws import JwsSignCommand
-from application.use_cases.signature.sign_jwt import JwtSignCommand
 from application.use_cases.signature.sign_raw import RawSignCommand
 from application.use_cases.signature.verify_jwt import JwtVerifyCommand
-from application.use_cases.zk.zk_encrypt import ZkAttribute
+from application.use_cases.zk.attributes import ZkAttribute
 from domain.codec import b64_decode_lenient
 from domain.errors import Errors, ValidationError
 

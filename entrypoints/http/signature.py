@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import Response
 
+from application.use_cases.signature.jwt_headers import JwtSignCommand
 from application.use_cases.signature.legacy_signature import (
     LegacySign,
     LegacySignCommand,
@@ -13,7 +14,7 @@ from application.use_cases.signature.legacy_signature import (
     LegacyValidateCommand,
 )
 from application.use_cases.signature.sign_jws import JwsSign, JwsSignCommand
-from application.use_cases.signature.sign_jwt import JwtSign, JwtSignCommand
+from application.use_cases.signature.sign_jwt import JwtSign
 from application.use_cases.signature.sign_raw import RawSignCommand, SignRawData
 from application.use_cases.signature.verify_jwt import JwtVerify, JwtVerifyCommand
 

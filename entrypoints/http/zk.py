@@ -5,8 +5,9 @@ from typing import Any
 
 from flask import Response
 
+from application.use_cases.zk.attributes import ZkAttribute
 from application.use_cases.zk.zk_decrypt import ZkDecrypt, ZkDecryptCommand
-from application.use_cases.zk.zk_encrypt import ZkAttribute, ZkEncrypt, ZkEncryptCommand
+from application.use_cases.zk.zk_encrypt import ZkEncrypt, ZkEncryptCommand
 from application.use_cases.zk.zk_reencrypt_random_key import ZkReEncryptRandomKey
 
 from . import responses

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from application.crypto import primitives as crypto
 from application.keys.zk import derive_key
+from application.use_cases.zk.attributes import ZkAttribute
 from application.use_cases.zk.zk_decrypt import ZkDecryptCommand
-from application.use_cases.zk.zk_encrypt import ZkAttribute
 from domain.codec import b64url_decode, b64url_encode
 from domain.keys import KeyAlias
 from domain.zk import HEADER_BYTES, ZK_MASTER, ZkPoolRow, ZkValue, pack_value, unpack_value

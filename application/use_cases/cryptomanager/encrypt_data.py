@@ -6,9 +6,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from application.crypto import primitives as crypto
 from application.keys.hierarchy import KeyHierarchy
+from application.use_cases.cryptomanager.key_choice import refuse_master_key_encryption
 from domain import envelope
 from domain.errors import Errors, KeyManagerError
-from domain.keys import IDENTITY_CACHE, KERNEL, SIGN, KeyTuple
+from domain.keys import KeyTuple
 
 
 @dataclass(frozen=True)
@@ -25,13 +26,6 @@ class EncryptResult:
     data: bytes
 
 
-def refuse_master_key_encryption(key_tuple: KeyTuple) -> None:
-    """/encrypt always uses a base (or other-domain) key: never ROOT, a module key,
-    KERNEL/SIGN or KERNEL/IDENTITY_CACHE (KER-CRY-011)."""
-    if not key_tuple.ref_id.strip() or (
-        key_tuple.app_id.upper() == KERNEL and key_tuple.ref_id.upper() in (SIGN, IDENTITY_CACHE)
-    ):
-        raise KeyManagerError(Errors.ENCRYPT_WITH_MASTER_KEY)
 
 
 class EncryptData:

@@ -11,7 +11,7 @@ from application.crypto import jwe
 from application.crypto.x509 import parse_pem_certificate
 from application.keys.hierarchy import KeyHierarchy
 from application.use_cases.cryptomanager.decrypt_data import DecryptData
-from application.use_cases.cryptomanager.encrypt_data import refuse_master_key_encryption
+from application.use_cases.cryptomanager.key_choice import refuse_master_key_encryption
 from domain.codec import b64_decode_lenient, b64url_encode
 from domain.errors import Errors, KeyManagerError, ValidationError
 from domain.keys import KeyTuple

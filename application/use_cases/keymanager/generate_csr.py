@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 from application.crypto.x509 import Subject, build_csr, csr_pem
 from application.keys.hierarchy import KeyHierarchy
-from application.use_cases.keymanager.generate_master_key import csr_signer
-from application.use_cases.keymanager.get_certificate import CertificateResult
+from application.use_cases.keymanager.certificates import CertificateResult, csr_signer
 from domain.errors import Errors, KeyManagerError
 from domain.keys import IDENTITY_CACHE, KERNEL, KeyTuple
 

@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 from application.crypto.x509 import Subject
 from application.keys.hierarchy import KeyHierarchy
-from application.use_cases.keymanager.generate_master_key import OBJECT_TYPES, certificate_or_csr
-from application.use_cases.keymanager.get_certificate import CertificateResult
+from application.use_cases.keymanager.certificates import OBJECT_TYPES, CertificateResult, certificate_or_csr
 from domain.errors import Errors, KeyManagerError, ValidationError
 from domain.keys import ED25519_SIGN, ROOT, SIGN_REFERENCES, KeyTuple
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from application.crypto.x509 import certificate_pem
 from application.keys.hierarchy import KeyHierarchy
+from application.use_cases.keymanager.certificates import CertificateResult
 from domain.keys import KeyTuple
 
 
@@ -14,14 +14,6 @@ class GetCertificateCommand:
     ref_id: str = ""
 
 
-@dataclass(frozen=True)
-class CertificateResult:
-    certificate_pem: str | None
-    csr_pem: str | None
-    issued_at: datetime
-    expiry_at: datetime
-    timestamp: datetime
-    created: bool = False
 
 
 class GetCertificate:

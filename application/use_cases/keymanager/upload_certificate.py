@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from application.crypto.x509 import certificate_der, certificate_pem, parse_pem_certificate
 from application.keys.hierarchy import KeyHierarchy
 from application.ports.keystore import KeystoreError
-from application.use_cases.keymanager.upload_other_domain_certificate import UploadResult
+from application.use_cases.keymanager.certificates import UploadResult
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint_hex, unique_value_for_generated
 from domain.keys import KeyTuple

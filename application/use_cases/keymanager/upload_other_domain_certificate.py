@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from application.crypto.x509 import certificate_der, certificate_pem, parse_pem_certificate
 from application.keys.hierarchy import KeyHierarchy
+from application.use_cases.keymanager.certificates import UploadResult
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint_hex, unique_value_for_upload
 from domain.keys import KERNEL, NO_PRIVATE_KEY, SIGN, KeyAlias, KeyTuple, StoredKey
@@ -20,10 +20,6 @@ class UploadOtherDomainCertificateCommand:
     certificate_data: str
 
 
-@dataclass(frozen=True)
-class UploadResult:
-    status: str
-    timestamp: datetime
 
 
 class UploadOtherDomainCertificate:

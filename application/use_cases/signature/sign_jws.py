@@ -6,7 +6,7 @@ from typing import Any
 
 from application.crypto import jose
 from application.keys.signing import SigningKeys
-from application.use_cases.signature.sign_jwt import JwtSignCommand, JwtSignResult, key_headers, kid_prefix
+from application.use_cases.signature.jwt_headers import JwtSignCommand, JwtSignResult, key_headers, kid_prefix
 from domain.codec import b64url_decode, b64url_encode
 from domain.errors import Errors, KeyManagerError
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from application.crypto import primitives as crypto
 from application.keys.zk import ZkKeys, derive_key
-from application.use_cases.zk.zk_encrypt import ZkAttribute
+from application.use_cases.zk.attributes import ZkAttribute
 from domain.codec import b64url_decode
 from domain.errors import Errors, KeyManagerError
 from domain.zk import unpack_value

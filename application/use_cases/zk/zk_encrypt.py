@@ -8,6 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from application.crypto import primitives as crypto
 from application.keys.hierarchy import KeyHierarchy
 from application.keys.zk import ZkKeys, derive_key
+from application.use_cases.zk.attributes import ZkAttribute, ZkPublicKeys
 from domain.codec import b64url_encode
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint
@@ -17,10 +18,6 @@ from domain.zk import AAD_BYTES, NONCE_BYTES, ZkValue, pack_value
 log = logging.getLogger("keymanager.zk")
 
 
-@dataclass(frozen=True)
-class ZkAttribute:
-    identifier: str | None
-    value: str
 
 
 @dataclass(frozen=True)
@@ -36,12 +33,6 @@ class ZkEncryptResult:
     random_key_index: str
 
 
-@dataclass(frozen=True)
-class ZkPublicKeys:
-    """Whose certificates the random key is encrypted to (`mosip.kernel.zkcrypto.publickey.*`)."""
-
-    app_id: str = "IDA"
-    ref_ids: tuple[str, ...] = ("PUBLIC_KEY",)
 
 
 class ZkEncrypt:

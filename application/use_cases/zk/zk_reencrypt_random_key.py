@@ -3,7 +3,7 @@ from __future__ import annotations
 from application.keys.hierarchy import KeyHierarchy
 from application.keys.zk import ZkKeys
 from application.use_cases.cryptomanager.decrypt_data import DecryptData
-from application.use_cases.zk.zk_encrypt import ZkPublicKeys
+from application.use_cases.zk.attributes import ZkPublicKeys
 from domain.codec import b64url_decode, hex_upper
 from domain.envelope import THUMBPRINT_LENGTH
 from domain.errors import Errors, KeyManagerError
