@@ -151,20 +151,34 @@ class Container(containers.DeclarativeContainer):
         rsa_key_source=rsa_key_source,
     )
 
-    generate_master_key = providers.Factory(GenerateMasterKey, hierarchy=hierarchy)
-    get_certificate = providers.Factory(GetCertificate, hierarchy=hierarchy)
-    rotate_due_keys = providers.Factory(RotateDueKeys, hierarchy=hierarchy)
-    get_all_certificates = providers.Factory(GetAllCertificates, hierarchy=hierarchy)
-    revoke_key = providers.Factory(RevokeKey, hierarchy=hierarchy)
-    upload_other_domain_certificate = providers.Factory(UploadOtherDomainCertificate, hierarchy=hierarchy)
+    generate_master_key = providers.Factory(
+        GenerateMasterKey, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock, defaults=certificate_defaults
+    )
+    get_certificate = providers.Factory(GetCertificate, hierarchy=hierarchy, clock=clock)
+    rotate_due_keys = providers.Factory(RotateDueKeys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock)
+    get_all_certificates = providers.Factory(GetAllCertificates, hierarchy=hierarchy, uow_factory=uow_factory)
+    revoke_key = providers.Factory(RevokeKey, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock)
+    upload_other_domain_certificate = providers.Factory(
+        UploadOtherDomainCertificate, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock
+    )
     encrypt_data = providers.Factory(EncryptData, hierarchy=hierarchy)
-    decrypt_data = providers.Factory(DecryptData, hierarchy=hierarchy, key_cache=key_cache)
-    generate_ec_sign_key = providers.Factory(GenerateEcSignKey, hierarchy=hierarchy)
-    generate_csr = providers.Factory(GenerateCsr, hierarchy=hierarchy)
-    upload_certificate = providers.Factory(UploadCertificate, hierarchy=hierarchy)
-    get_certificate_chain = providers.Factory(GetCertificateChain, hierarchy=hierarchy)
+    decrypt_data = providers.Factory(
+        DecryptData, hierarchy=hierarchy, uow_factory=uow_factory, keystore=keystore, key_cache=key_cache
+    )
+    generate_ec_sign_key = providers.Factory(
+        GenerateEcSignKey, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock, defaults=certificate_defaults
+    )
+    generate_csr = providers.Factory(
+        GenerateCsr, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock, defaults=certificate_defaults
+    )
+    upload_certificate = providers.Factory(
+        UploadCertificate, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock, keystore=keystore
+    )
+    get_certificate_chain = providers.Factory(
+        GetCertificateChain, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock
+    )
 
-    signing_keys = providers.Singleton(SigningKeys, hierarchy=hierarchy)
+    signing_keys = providers.Singleton(SigningKeys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock)
 
     # The partner trust store (ADR 0012)
     partner_policy = providers.Singleton(
@@ -190,24 +204,37 @@ class Container(containers.DeclarativeContainer):
         policy=partner_policy,
     )
     upload_partner_certificate = providers.Factory(
-        UploadPartnerCertificate, signing_keys=signing_keys, trust_store=partner_trust_store, policy=partner_policy
+        UploadPartnerCertificate,
+        signing_keys=signing_keys,
+        hierarchy=hierarchy,
+        uow_factory=uow_factory,
+        clock=clock,
+        trust_store=partner_trust_store,
+        policy=partner_policy,
     )
     verify_certificate_trust = providers.Factory(
         VerifyCertificateTrust, uow_factory=uow_factory, trust_store=partner_trust_store, clock=clock,
         policy=partner_policy,
     )
     get_partner_certificate = providers.Factory(GetPartnerCertificate, uow_factory=uow_factory, clock=clock)
-    get_ca_certificates = providers.Factory(GetCaCertificates, hierarchy=hierarchy, policy=partner_policy)
+    get_ca_certificates = providers.Factory(
+        GetCaCertificates, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock, policy=partner_policy
+    )
     get_ca_certificate_trust_path = providers.Factory(
         GetCaCertificateTrustPath, uow_factory=uow_factory, trust_store=partner_trust_store, clock=clock
     )
 
     # Symmetric keys and zero-knowledge encryption (ADR 0013)
-    symmetric_keys = providers.Singleton(SymmetricKeys, hierarchy=hierarchy)
-    generate_symmetric_key = providers.Factory(GenerateSymmetricKey, symmetric_keys=symmetric_keys)
+    symmetric_keys = providers.Singleton(
+        SymmetricKeys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock, keystore=keystore
+    )
+    generate_symmetric_key = providers.Factory(GenerateSymmetricKey, symmetric_keys=symmetric_keys, clock=clock)
     zk_keys = providers.Singleton(
         ZkKeys,
         hierarchy=hierarchy,
+        uow_factory=uow_factory,
+        clock=clock,
+        keystore=keystore,
         random_keys=providers.Singleton(
             TtlLruCache, max_entries=config.key_cache_size, ttl_seconds=config.key_cache_ttl_seconds
         ),
@@ -216,11 +243,24 @@ class Container(containers.DeclarativeContainer):
     zk_public_keys = providers.Singleton(
         ZkPublicKeys, app_id=config.zk_public_key_app_id, ref_ids=config.zk_public_key_ref_ids
     )
-    init_zk_pool = providers.Factory(InitZkPool, symmetric_keys=symmetric_keys, zk_keys=zk_keys)
-    zk_encrypt = providers.Factory(ZkEncrypt, zk_keys=zk_keys, hierarchy=hierarchy, public_keys=zk_public_keys)
+    init_zk_pool = providers.Factory(
+        InitZkPool, symmetric_keys=symmetric_keys, zk_keys=zk_keys, uow_factory=uow_factory
+    )
+    zk_encrypt = providers.Factory(
+        ZkEncrypt,
+        zk_keys=zk_keys,
+        hierarchy=hierarchy,
+        uow_factory=uow_factory,
+        clock=clock,
+        public_keys=zk_public_keys,
+    )
     zk_decrypt = providers.Factory(ZkDecrypt, zk_keys=zk_keys)
     zk_reencrypt_random_key = providers.Factory(
-        ZkReEncryptRandomKey, zk_keys=zk_keys, hierarchy=hierarchy, decrypt=decrypt_data, public_keys=zk_public_keys
+        ZkReEncryptRandomKey,
+        zk_keys=zk_keys,
+        uow_factory=uow_factory,
+        decrypt=decrypt_data,
+        public_keys=zk_public_keys,
     )
     #: PBKDF2 and Argon2 share one bound per process (application/support/work_limiter.py).
     slow_work = providers.Singleton(
@@ -241,9 +281,9 @@ class Container(containers.DeclarativeContainer):
         ),
         limiter=slow_work,
     )
-    jwt_encrypt = providers.Factory(JwtEncrypt, hierarchy=hierarchy)
+    jwt_encrypt = providers.Factory(JwtEncrypt, hierarchy=hierarchy, clock=clock)
     jwt_decrypt = providers.Factory(
-        JwtDecrypt, hierarchy=hierarchy, decrypt=decrypt_data, max_plaintext_bytes=config.max_body_bytes
+        JwtDecrypt, clock=clock, decrypt=decrypt_data, max_plaintext_bytes=config.max_body_bytes
     )
     #: The salts are read (or generated into the data directory) on the first token request.
     tokenid_salts = providers.Singleton(
@@ -256,11 +296,15 @@ class Container(containers.DeclarativeContainer):
         GenerateTokenId, salts=tokenid_salts.provider, length=config.tokenid_length
     )
 
-    jwt_sign = providers.Factory(JwtSign, signing_keys=signing_keys)
-    jwt_verify = providers.Factory(JwtVerify, signing_keys=signing_keys, trust=verify_certificate_trust)
-    jws_sign = providers.Factory(JwsSign, signing_keys=signing_keys)
-    sign_raw_data = providers.Factory(SignRawData, signing_keys=signing_keys)
-    legacy_sign = providers.Factory(LegacySign, signing_keys=signing_keys)
+    jwt_sign = providers.Factory(
+        JwtSign, signing_keys=signing_keys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock
+    )
+    jwt_verify = providers.Factory(JwtVerify, signing_keys=signing_keys, trust=verify_certificate_trust, clock=clock)
+    jws_sign = providers.Factory(
+        JwsSign, signing_keys=signing_keys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock
+    )
+    sign_raw_data = providers.Factory(SignRawData, signing_keys=signing_keys, clock=clock)
+    legacy_sign = providers.Factory(LegacySign, signing_keys=signing_keys, clock=clock)
     legacy_validate = providers.Factory(LegacyValidate, signing_keys=signing_keys)
 
 

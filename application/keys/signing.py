@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.keys.hierarchy import CertifiedKey, KeyHierarchy, KeySigner, used_key
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.access import has_key_access
 from domain.errors import Errors, KeyManagerError
 from domain.keys import ED25519_SIGN, KERNEL, SIGN, SIGN_REFERENCES, KeyTuple
@@ -32,21 +34,23 @@ class SigningKey:
 
 
 class SigningKeys:
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(self, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
 
     def for_signing(
         self, app_id: str | None, ref_id: str | None, *, caller: str | None = None, check_access: bool = True
     ) -> SigningKey:
         key_tuple = signing_tuple(app_id, ref_id)
         if check_access:
-            with self.hierarchy.uow_factory() as uow:
+            with self.uow_factory() as uow:
                 policy = self.hierarchy.policy(uow.keys, key_tuple.app_id)
             if not has_key_access(policy, key_tuple.app_id, caller):
                 raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED_FOR_TOKEN)
         key = self.hierarchy.current_key(key_tuple, signing=True)
         used_key.set(key.alias)
-        now = self.hierarchy.clock.now()
+        now = self.clock.now()
         if not _valid_at(key, now):
             raise KeyManagerError(Errors.SIGNING_CERTIFICATE_EXPIRED)
         return SigningKey(key, self.hierarchy.signer_for(key))

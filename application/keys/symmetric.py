@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime, timedelta
 
 from application.keys.hierarchy import KeyHierarchy
-from application.ports.keystore import KeystoreError
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.clock import Clock
+from application.ports.keystore import Keystore, KeystoreError
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import Errors, KeyManagerError
 from domain.keys import KeyAlias, KeyTuple
 
@@ -16,8 +17,13 @@ EXISTS = "Key Exists."
 
 
 class SymmetricKeys:
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(
+        self, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock, keystore: Keystore
+    ) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.keystore = keystore
 
     def current_aliases(self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime) -> list[KeyAlias]:
         return self.hierarchy.aliases(uow.keys, key_tuple, at)[1]
@@ -26,8 +32,8 @@ class SymmetricKeys:
         """Make the tuple's AES key unless one is current (``force``: expire it and make a new
         one). Serialised per tuple across processes; KER-KMS-003 for more than one current key."""
         hierarchy = self.hierarchy
-        now = hierarchy.clock.now()
-        with hierarchy.uow_factory() as uow:
+        now = self.clock.now()
+        with self.uow_factory() as uow:
             uow.lock(key_tuple)
             current = self.current_aliases(uow, key_tuple, now)
             if len(current) > 1 and not force:
@@ -38,7 +44,7 @@ class SymmetricKeys:
             with hierarchy.keystore_rollback() as created:
                 alias = str(uuid.uuid4())
                 try:
-                    hierarchy.keystore.generate_secret_key(alias)
+                    self.keystore.generate_secret_key(alias)
                 except KeystoreError:
                     raise KeyManagerError(Errors.KEYSTORE_PROCESSING) from None
                 created.append(alias)

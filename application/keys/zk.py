@@ -16,8 +16,9 @@ import secrets
 
 from application.crypto import primitives as crypto
 from application.keys.hierarchy import KeyHierarchy
-from application.ports.keystore import KeystoreError
-from application.ports.unit_of_work import UnitOfWork
+from application.ports.clock import Clock
+from application.ports.keystore import Keystore, KeystoreError
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.support.ttl_cache import TtlLruCache
 from domain.errors import Errors, KeyManagerError
 from domain.zk import ZK_MASTER, ZkPoolRow
@@ -40,8 +41,19 @@ def derive_key(random_key: bytes, resident_id: str) -> bytes:
 
 
 class ZkKeys:
-    def __init__(self, hierarchy: KeyHierarchy, random_keys: TtlLruCache, pool_facts: TtlLruCache) -> None:
+    def __init__(
+        self,
+        hierarchy: KeyHierarchy,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        keystore: Keystore,
+        random_keys: TtlLruCache,
+        pool_facts: TtlLruCache,
+    ) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.keystore = keystore
         self._random_keys = random_keys  # pool id -> unwrapped R (bounded, expiring)
         # Short-lived: "ids" -> the Active ids; "masters" -> the master aliases for unwrapping
         # (a rotation shows within the TTL; meanwhile the check values let the old master serve).
@@ -52,14 +64,14 @@ class ZkKeys:
     def master_aliases(self, uow: UnitOfWork) -> tuple[str, list[str]]:
         """(the single current master alias, every master alias newest first); KER-ZKC-002
         when there is no current master key or more than one."""
-        all_aliases, current = self.hierarchy.aliases(uow.keys, ZK_MASTER, self.hierarchy.clock.now())
+        all_aliases, current = self.hierarchy.aliases(uow.keys, ZK_MASTER, self.clock.now())
         if len(current) != 1:
             raise KeyManagerError(Errors.ZK_NO_UNIQUE_ALIAS)
         return current[0].alias, [a.alias for a in reversed(all_aliases)]
 
     def wrap(self, master_alias: str, random_key: bytes) -> str:
         try:
-            return base64.b64encode(self.hierarchy.keystore.encrypt_blocks(master_alias, random_key)).decode("ascii")
+            return base64.b64encode(self.keystore.encrypt_blocks(master_alias, random_key)).decode("ascii")
         except (KeystoreError, KeyManagerError):
             raise KeyManagerError(Errors.ZK_RANDOM_KEY) from None
 
@@ -72,7 +84,7 @@ class ZkKeys:
     def pick_index(self) -> int:
         ids = self._facts.get("ids")
         if ids is None:
-            with self.hierarchy.uow_factory() as uow:
+            with self.uow_factory() as uow:
                 ids = tuple(uow.zk.active_ids())
             if ids:
                 self._facts.put("ids", ids)
@@ -84,7 +96,7 @@ class ZkKeys:
         cached = self._random_keys.get(key_id)
         if cached is not None:
             return cached
-        with self.hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             row = uow.zk.row(key_id)
             if row is None:
                 raise KeyManagerError(Errors.ZK_RANDOM_KEY)
@@ -107,7 +119,7 @@ class ZkKeys:
         candidates = [current] if row.key_check is None else [current] + [a for a in every if a != current]
         for alias in candidates:
             try:
-                random_key = self.hierarchy.keystore.decrypt_blocks(alias, wrapped)
+                random_key = self.keystore.decrypt_blocks(alias, wrapped)
             except (KeystoreError, KeyManagerError):
                 continue
             if row.key_check is None or hmac.compare_digest(key_check(random_key, row.id), row.key_check):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: The test suite's server (KEYMANAGER_TEST_PG_URL overrides the default).
 POSTGRES_ADMIN_URL = os.environ.get("KEYMANAGER_TEST_PG_URL", "").strip() or DEFAULT_POSTGRES_ADMIN_URL
 DEFAULT_PKCS11_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+#: Seconds to wait for the PostgreSQL server to accept a connection, and then for each statement.
+PROBE_TIMEOUT, STATEMENT_TIMEOUT = 5, 120
 
 
 class BackendUnavailable(Exception):
@@ -44,8 +47,11 @@ def throwaway_database(admin_url: str, prefix: str = "km_test") -> Iterator[str]
     except ValueError as error:
         raise BackendUnavailable(f"PostgreSQL admin URL not usable ({error})") from None
     try:
+        # Is anything listening? Answered within seconds (the connection below may wait much longer: a
+        # DROP DATABASE on a busy server, at the end of a parallel run, can take more than a few seconds).
+        socket.create_connection((admin.host, admin.port), timeout=PROBE_TIMEOUT).close()
         connection = pg.Connection(admin.user, host=admin.host, port=admin.port, database=admin.database,
-                                   password=admin.password, timeout=5)
+                                   password=admin.password, timeout=STATEMENT_TIMEOUT)
     except Exception as error:  # noqa: BLE001 - any failure means "no server here"
         raise BackendUnavailable(
             f"PostgreSQL at {admin.host}:{admin.port} ({type(error).__name__}: {error})"

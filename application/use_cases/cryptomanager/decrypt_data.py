@@ -7,7 +7,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from application.crypto import primitives as crypto
 from application.keys.hierarchy import KeyHierarchy
 from application.ports.key_repository import KeyRepository
-from application.ports.keystore import KeystoreError
+from application.ports.keystore import Keystore, KeystoreError
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.support.ttl_cache import TtlLruCache
 from domain import envelope
 from domain.access import has_key_access
@@ -53,8 +54,16 @@ class DecryptData:
     Expired and revoked keys still decrypt: old packets must stay readable.
     """
 
-    def __init__(self, hierarchy: KeyHierarchy, key_cache: TtlLruCache[DecryptionKey]) -> None:
+    def __init__(
+        self,
+        hierarchy: KeyHierarchy,
+        uow_factory: UnitOfWorkFactory,
+        keystore: Keystore,
+        key_cache: TtlLruCache[DecryptionKey],
+    ) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.keystore = keystore
         self.key_cache = key_cache
 
     def execute(self, command: DecryptCommand) -> DecryptResult:
@@ -136,7 +145,7 @@ class DecryptData:
                 return crypto.rsa_oaep_decrypt(key.private_key, encrypted_key)
             if key.private_key is not None:  # a signing key (Ed25519) cannot decrypt
                 raise ValueError("not an encryption key")
-            return self.hierarchy.keystore.decrypt(key.alias.alias, encrypted_key)
+            return self.keystore.decrypt(key.alias.alias, encrypted_key)
         except (ValueError, KeystoreError):
             raise KeyManagerError(Errors.SYMMETRIC_KEY_DECRYPTION) from None
 
@@ -147,7 +156,7 @@ class DecryptData:
         policy = self.hierarchy.cached_policy(command.app_id)
         key = self.key_cache.get(thumbprint_hex)
         if (check_access and policy is None) or key is None:
-            with self.hierarchy.uow_factory() as uow:
+            with self.uow_factory() as uow:
                 if check_access:
                     policy = policy or self.hierarchy.policy(uow.keys, command.app_id)
                     self._require_access(policy, command)
@@ -192,7 +201,7 @@ class DecryptData:
     def _open_legacy(self, command: DecryptCommand, encrypted_key: bytes) -> bytes:
         """1.1.3 data carries no thumbprint: try the tuple's oldest key, then every
         key of the tuple, then every master key of the application."""
-        with self.hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             keys = uow.keys
             self._require_access(self.hierarchy.policy(keys, command.app_id), command)
             own = keys.aliases_for(KeyTuple(command.app_id, command.ref_id))
@@ -212,7 +221,7 @@ class DecryptData:
                         return crypto.rsa_oaep_decrypt(private_key, encrypted_key)
                     if private_key is not None:
                         continue
-                    return self.hierarchy.keystore.decrypt(alias.alias, encrypted_key)
+                    return self.keystore.decrypt(alias.alias, encrypted_key)
                 except (ValueError, KeystoreError, KeyManagerError):
                     continue
         raise KeyManagerError(Errors.CORRUPTED_DATA)

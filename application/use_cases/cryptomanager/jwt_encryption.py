@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from application.crypto import jwe
 from application.crypto.x509 import parse_pem_certificate
 from application.keys.hierarchy import KeyHierarchy
+from application.ports.clock import Clock
 from application.use_cases.cryptomanager.decrypt_data import DecryptData
 from application.use_cases.cryptomanager.key_choice import refuse_master_key_encryption
 from domain.codec import b64_decode_lenient, b64url_encode
@@ -43,8 +44,9 @@ class JwtEncrypt:
     key must be RSA-2048 (KER-CRY-011). The data is a compact JWS taken verbatim, or
     base64url JSON (KER-CRY-013 otherwise)."""
 
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(self, hierarchy: KeyHierarchy, clock: Clock) -> None:
         self.hierarchy = hierarchy
+        self.clock = clock
 
     def execute(self, command: JwtEncryptCommand) -> JwtCipherResult:
         payload = self._payload(command.data.strip())
@@ -60,7 +62,7 @@ class JwtEncrypt:
             include_cert_hash=command.include_cert_hash,
             jwk_set_url=(command.jwk_set_url or "").strip() or None,
         )
-        return JwtCipherResult(token, self.hierarchy.clock.now())
+        return JwtCipherResult(token, self.clock.now())
 
     @staticmethod
     def _payload(data: str) -> bytes:
@@ -100,8 +102,8 @@ class JwtDecrypt:
     look-up and access rules as /decrypt; only database-held base keys (KER-KMS-018 for a
     master key or an other-domain certificate). Any cryptographic failure is KER-CRY-015."""
 
-    def __init__(self, hierarchy: KeyHierarchy, decrypt: DecryptData, max_plaintext_bytes: int) -> None:
-        self.hierarchy = hierarchy
+    def __init__(self, clock: Clock, decrypt: DecryptData, max_plaintext_bytes: int) -> None:
+        self.clock = clock
         self.decrypt = decrypt
         self.max_plaintext_bytes = max_plaintext_bytes
 
@@ -120,4 +122,4 @@ class JwtDecrypt:
             ),
             max_plaintext_bytes=self.max_plaintext_bytes,
         )
-        return JwtCipherResult(b64url_encode(plaintext), self.hierarchy.clock.now())
+        return JwtCipherResult(b64url_encode(plaintext), self.clock.now())

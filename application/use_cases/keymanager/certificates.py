@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from application.crypto.x509 import Signer, Subject, build_csr, certificate_pem, csr_pem
 from application.keys.hierarchy import CertifiedKey, KeyHierarchy
+from application.ports.clock import Clock
 from application.ports.keystore import SignatureScheme
 
 
@@ -26,7 +27,13 @@ OBJECT_TYPES = ("CERTIFICATE", "CSR")
 
 
 def certificate_or_csr(
-    hierarchy: KeyHierarchy, key: CertifiedKey, object_type: str, subject: Subject, *, created: bool
+    hierarchy: KeyHierarchy,
+    clock: Clock,
+    key: CertifiedKey,
+    object_type: str,
+    subject: Subject,
+    *,
+    created: bool,
 ) -> CertificateResult:
     """The key's certificate, or a fresh CSR signed by the key (validity from the key alias)."""
     if object_type == "CERTIFICATE":
@@ -35,7 +42,7 @@ def certificate_or_csr(
             csr_pem=None,
             issued_at=key.certificate.not_valid_before_utc,
             expiry_at=key.certificate.not_valid_after_utc,
-            timestamp=hierarchy.clock.now(),
+            timestamp=clock.now(),
             created=created,
         )
     csr = build_csr(
@@ -46,7 +53,7 @@ def certificate_or_csr(
         csr_pem=csr_pem(csr),
         issued_at=key.alias.generated_at,
         expiry_at=key.alias.expires_at,
-        timestamp=hierarchy.clock.now(),
+        timestamp=clock.now(),
         created=created,
     )
 

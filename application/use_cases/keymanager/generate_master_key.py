@@ -3,7 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.crypto.x509 import Subject
-from application.keys.hierarchy import KeyHierarchy
+from application.keys.hierarchy import CertificateDefaults, KeyHierarchy
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.keymanager.certificates import (
     OBJECT_TYPES,
     CertificateResult,
@@ -29,8 +31,13 @@ class GenerateMasterKey:
     and makes a new one. The object type is checked before anything is made.
     """
 
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(
+        self, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock, defaults: CertificateDefaults
+    ) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.defaults = defaults
 
     def execute(self, command: GenerateMasterKeyCommand) -> CertificateResult:
         object_type = (command.object_type or "").upper()
@@ -41,18 +48,18 @@ class GenerateMasterKey:
             raise KeyManagerError(Errors.REFERENCE_ID_NOT_SUPPORTED)
 
         hierarchy = self.hierarchy
-        with hierarchy.uow_factory() as uow, hierarchy.keystore_rollback() as created:
+        with self.uow_factory() as uow, hierarchy.keystore_rollback() as created:
             uow.lock(key_tuple)
-            at = hierarchy.clock.now()  # after the lock: see keys made while we waited as current
+            at = self.clock.now()  # after the lock: see keys made while we waited as current
             hierarchy.require_policy(uow.keys, key_tuple.app_id)
             key = hierarchy.current_unless_forced(uow, key_tuple, at, command.force)
             if key is None:
-                subject = hierarchy.defaults.master_subject(key_tuple, command.subject)
+                subject = self.defaults.master_subject(key_tuple, command.subject)
                 key = hierarchy.generate_master(uow, key_tuple, at, subject, created)
             uow.commit()
 
-        subject = hierarchy.defaults.master_subject(key_tuple, command.subject)
-        return certificate_or_csr(hierarchy, key, object_type, subject, created=key.alias.alias in created)
+        subject = self.defaults.master_subject(key_tuple, command.subject)
+        return certificate_or_csr(hierarchy, self.clock, key, object_type, subject, created=key.alias.alias in created)
 
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from application.keys.symmetric import SymmetricKeys
+from application.ports.clock import Clock
 from domain.keys import KeyTuple
 from domain.zk import SYMMETRIC_KEY_VALIDITY_DAYS
 
@@ -26,10 +27,11 @@ class GenerateSymmetricKey:
     "Key Exists." when one is current, unless ``force`` expires it first. No key policy is
     needed (as the reference); its main use is the ZK master key KERNEL/IDENTITY_CACHE."""
 
-    def __init__(self, symmetric_keys: SymmetricKeys) -> None:
+    def __init__(self, symmetric_keys: SymmetricKeys, clock: Clock) -> None:
         self.symmetric_keys = symmetric_keys
+        self.clock = clock
 
     def execute(self, command: GenerateSymmetricKeyCommand) -> SymmetricKeyResult:
         key_tuple = KeyTuple(command.app_id.strip(), command.ref_id.strip())
         status = self.symmetric_keys.ensure(key_tuple, SYMMETRIC_KEY_VALIDITY_DAYS, force=command.force)
-        return SymmetricKeyResult(status, self.symmetric_keys.hierarchy.clock.now())
+        return SymmetricKeyResult(status, self.clock.now())

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from application.crypto.x509 import certificate_pem
 from application.keys.hierarchy import KeyHierarchy
+from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.identifiers import key_id
 from domain.keys import KeyTuple
 
@@ -31,13 +32,14 @@ class AllCertificatesResult:
 class GetAllCertificates:
     """Every certificate of (app, ref), current or not, oldest first. Never creates a key."""
 
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(self, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
 
     def execute(self, command: GetAllCertificatesCommand) -> AllCertificatesResult:
         key_tuple = KeyTuple(command.app_id, command.ref_id)
         entries = []
-        with self.hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             for alias in uow.keys.aliases_for(key_tuple):
                 if not key_tuple.in_keystore and uow.keys.stored_key(alias.alias) is None:
                     continue

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from application.crypto.x509 import certificate_pem
 from application.keys.hierarchy import KeyHierarchy
+from application.ports.clock import Clock
 from application.use_cases.keymanager.certificates import CertificateResult
 from domain.keys import KeyTuple
 
@@ -20,8 +21,9 @@ class GetCertificate:
     """The current certificate of (app, ref): base keys are created on first use
     and every key is replaced when it enters its pre-expiry window."""
 
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(self, hierarchy: KeyHierarchy, clock: Clock) -> None:
         self.hierarchy = hierarchy
+        self.clock = clock
 
     def execute(self, command: GetCertificateCommand) -> CertificateResult:
         key = self.hierarchy.current_key(KeyTuple(command.app_id, command.ref_id))
@@ -30,5 +32,5 @@ class GetCertificate:
             csr_pem=None,
             issued_at=key.certificate.not_valid_before_utc,
             expiry_at=key.certificate.not_valid_after_utc,
-            timestamp=self.hierarchy.clock.now(),
+            timestamp=self.clock.now(),
         )

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.keys.hierarchy import KeyHierarchy
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.current_key import by_tuple, current_aliases, pre_expire_days, sort_by_generation
 from domain.errors import KeyManagerError
 from domain.keys import ED25519_SIGN, ROOT, KeyAlias, KeyTuple
@@ -32,13 +34,15 @@ class Rotation:
 
 
 class RotateDueKeys:
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(self, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
 
     def due(self, at: datetime) -> list[KeyAlias]:
         """The newest key of every renewable tuple that is no longer current at ``at``."""
         found = []
-        with self.hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             keys = uow.keys
             for key_tuple, rows in by_tuple(keys.all_aliases()).items():
                 newest = rows[-1]
@@ -57,7 +61,7 @@ class RotateDueKeys:
         """Renew every key due now (or within ``within``); one failure does not stop the others. ROOT and the
         masters first: base keys are issued by them."""
         done = []
-        now = self.hierarchy.clock.now()
+        now = self.clock.now()
         for previous in self.due(now + within):
             key_tuple = previous.key_tuple
             try:
@@ -72,7 +76,7 @@ class RotateDueKeys:
 
     def _retire_if_newest(self, previous: KeyAlias, now: datetime) -> None:
         hierarchy = self.hierarchy
-        with hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             uow.lock(previous.key_tuple)
             rows = uow.keys.aliases_for(previous.key_tuple)
             newest = sort_by_generation(rows)[-1]

@@ -6,7 +6,9 @@ from cryptography.hazmat.primitives import serialization
 
 from application.crypto.x509 import certificate_der, certificate_pem, parse_pem_certificate
 from application.keys.hierarchy import KeyHierarchy
-from application.ports.keystore import KeystoreError
+from application.ports.clock import Clock
+from application.ports.keystore import Keystore, KeystoreError
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.keymanager.certificates import UploadResult
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint_hex, unique_value_for_generated
@@ -30,8 +32,13 @@ class UploadCertificate:
     """Replace the certificate of our own current key by one an outside CA issued for the
     same public key; the key's validity, thumbprint and unique identifier follow it."""
 
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(
+        self, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock, keystore: Keystore
+    ) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.keystore = keystore
 
     def execute(self, command: UploadCertificateCommand) -> UploadResult:
         if not command.app_id.strip() or not command.certificate_data.strip():
@@ -40,10 +47,10 @@ class UploadCertificate:
         certificate = parse_pem_certificate(command.certificate_data)
         der = certificate_der(certificate)
         hierarchy = self.hierarchy
-        with hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             uow.lock(key_tuple)
             hierarchy.require_policy(uow.keys, key_tuple.app_id)
-            at = hierarchy.clock.now()
+            at = self.clock.now()
             _, current = hierarchy.aliases(uow.keys, key_tuple, at)
             if len(current) != 1:
                 raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
@@ -54,7 +61,7 @@ class UploadCertificate:
                 raise KeyManagerError(Errors.CERTIFICATE_KEY_MISMATCH)
             if key_tuple.in_keystore:
                 try:
-                    hierarchy.keystore.store_certificate(key.alias.alias, der)
+                    self.keystore.store_certificate(key.alias.alias, der)
                 except KeystoreError:
                     raise KeyManagerError(Errors.KEYSTORE_PROCESSING) from None
             else:
@@ -74,4 +81,4 @@ class UploadCertificate:
             )
             uow.commit()
         hierarchy.forget_certificate(key.alias.alias)
-        return UploadResult(status="Upload Success", timestamp=hierarchy.clock.now())
+        return UploadResult(status="Upload Success", timestamp=self.clock.now())

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from application.crypto.x509 import certificate_der, certificate_pem, parse_pem_certificate
 from application.keys.hierarchy import KeyHierarchy
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.keymanager.certificates import UploadResult
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import thumbprint_hex, unique_value_for_upload
@@ -29,8 +31,10 @@ class UploadOtherDomainCertificate:
     current key has a private key of ours is refused.
     """
 
-    def __init__(self, hierarchy: KeyHierarchy) -> None:
+    def __init__(self, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
 
     def execute(self, command: UploadOtherDomainCertificateCommand) -> UploadResult:
         if not command.app_id.strip() or not command.ref_id.strip() or not command.certificate_data.strip():
@@ -45,9 +49,9 @@ class UploadOtherDomainCertificate:
         key_tuple = KeyTuple(command.app_id, command.ref_id)
         hierarchy = self.hierarchy
 
-        with hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             uow.lock(key_tuple)
-            at = hierarchy.clock.now()  # after the lock: see keys made while we waited as current
+            at = self.clock.now()  # after the lock: see keys made while we waited as current
             keys = uow.keys
             all_aliases, current = hierarchy.aliases(keys, key_tuple, at)
             if len(current) > 1:
@@ -82,4 +86,4 @@ class UploadOtherDomainCertificate:
                 )
             )
             uow.commit()
-        return UploadResult(status="Upload Success", timestamp=hierarchy.clock.now())
+        return UploadResult(status="Upload Success", timestamp=self.clock.now())

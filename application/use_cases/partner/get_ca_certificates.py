@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from application.keys.hierarchy import KeyHierarchy
 from application.partner_trust.certificate_facts import sha1_thumbprint
+from application.ports.clock import Clock
 from application.ports.key_repository import KeyRepository
+from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.errors import Errors, KeyManagerError, ValidationError
 from domain.keys import ROOT, KeyTuple
 from domain.partner_trust import (
@@ -59,8 +61,12 @@ class GetCaCertificates:
     An unknown sort field is the caller's mistake (KER-KMS-005), where the reference fails
     with a 500; the upload-time filter matches the upload time the rows show."""
 
-    def __init__(self, hierarchy: KeyHierarchy, policy: PartnerTrustPolicy) -> None:
+    def __init__(
+        self, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock, policy: PartnerTrustPolicy
+    ) -> None:
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
         self.policy = policy
 
     def execute(self, command: GetCaCertificatesCommand) -> CaCertificatesResult:
@@ -78,8 +84,8 @@ class GetCaCertificates:
             raise ValidationError([f"sortByFieldName: unknown field, one of {', '.join(sorted(SORT_FIELDS))}"])
         page_number = command.page_number if command.page_number and command.page_number > 0 else 1
         page_size = command.page_size if command.page_size and command.page_size > 0 else DEFAULT_PAGE_SIZE
-        now = self.hierarchy.clock.now()
-        with self.hierarchy.uow_factory() as uow:
+        now = self.clock.now()
+        with self.uow_factory() as uow:
             excluded = self._our_thumbprints(uow.keys) if command.exclude_mosip_ca else frozenset()
             page = uow.trust.search_ca(
                 CaCertificateQuery(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 
 from application.crypto.x509 import Subject, certificate_pem, issue_certificate, pkcs7_der
+from application.keys.hierarchy import KeyHierarchy
 from application.keys.signing import SigningKey, SigningKeys
 from application.partner_trust.ca_certificates import add_ca_certificates, check_dates, issuer_row, lock_domain
 from application.partner_trust.certificate_facts import (
@@ -20,7 +21,9 @@ from application.partner_trust.certificate_facts import (
     sha2_signature,
 )
 from application.partner_trust.store import PartnerTrustStore, build_path
+from application.ports.clock import Clock
 from application.ports.keystore import SignatureScheme
+from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.codec import b64url_encode
 from domain.errors import Errors, KeyManagerError
 from domain.keys import ROOT, KeyTuple
@@ -51,20 +54,30 @@ class UploadPartnerCertificate:
     are checked before its path: the verifier refuses weak keys and SHA-1 itself, and the
     caller should hear the specific reason, not "no path"."""
 
-    def __init__(self, signing_keys: SigningKeys, trust_store: PartnerTrustStore, policy: PartnerTrustPolicy) -> None:
+    def __init__(
+        self,
+        signing_keys: SigningKeys,
+        hierarchy: KeyHierarchy,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        trust_store: PartnerTrustStore,
+        policy: PartnerTrustPolicy,
+    ) -> None:
         self.signing_keys = signing_keys
-        self.hierarchy = signing_keys.hierarchy
+        self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
         self.trust_store = trust_store
         self.policy = policy
 
     def execute(self, command: UploadPartnerCertificateCommand) -> UploadPartnerCertificateResult:
         certificate = parse_partner_certificate(command.certificate_data)
         domain = partner_domain(command.partner_domain, self.policy.domains)
-        now = self.hierarchy.clock.now()
+        now = self.clock.now()
         self._check(certificate, command.organization_name, now)
         signing = self._pms_key(command.caller)
         root = self.hierarchy.current_key(KeyTuple(ROOT)).certificate
-        with self.hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             lock_domain(uow, domain)
             cas = self.trust_store.cas(uow.trust, domain)
             path = build_path(certificate, cas, now)

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from application.crypto import jose
-from application.keys.signing import SigningKey, SigningKeys
+from application.keys.hierarchy import KeyHierarchy
+from application.keys.signing import SigningKey
 from application.keys.trust_path import own_trust_path
+from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.codec import b64url_encode
 from domain.identifiers import key_id
 
@@ -40,7 +42,11 @@ def kid_prefix(additional_headers: dict[str, Any]) -> str:
 
 
 def key_headers(
-    signing_keys: SigningKeys, signing: SigningKey, command: JwtSignCommand | Any, prefix: str
+    hierarchy: KeyHierarchy,
+    uow_factory: UnitOfWorkFactory,
+    signing: SigningKey,
+    command: JwtSignCommand | Any,
+    prefix: str,
 ) -> list[tuple[str, Any]]:
     """x5c (the leaf, or the path to ROOT), x5t#S256, x5u and kid, in jose4j's order,
     as the command's include flags ask (shared by jwtSign and jwsSign)."""
@@ -49,8 +55,7 @@ def key_headers(
     if command.include_certificate or command.include_certificate_chain:
         chain = [key.certificate]
         if command.include_certificate_chain:
-            hierarchy = signing_keys.hierarchy
-            with hierarchy.uow_factory() as uow:
+            with uow_factory() as uow:
                 chain = own_trust_path(hierarchy, uow.keys, signing.key_tuple.app_id, key.certificate)
         fields.append(("x5c", [jose.std_b64(c.public_bytes(jose.DER)) for c in chain]))
     if command.include_cert_hash:

@@ -6,6 +6,7 @@ from datetime import datetime
 from application.crypto import jose
 from application.crypto.jws import detached_rs256
 from application.keys.signing import SigningKeys
+from application.ports.clock import Clock
 from application.ports.keystore import SignatureScheme
 from domain.codec import b64url_encode
 from domain.errors import Errors, KeyManagerError
@@ -43,15 +44,16 @@ def _normalise(segment: str) -> str:
 class LegacySign:
     """/sign (deprecated): detached RS256 of the UTF-8 data with KERNEL/SIGN."""
 
-    def __init__(self, signing_keys: SigningKeys) -> None:
+    def __init__(self, signing_keys: SigningKeys, clock: Clock) -> None:
         self.signing_keys = signing_keys
+        self.clock = clock
 
     def execute(self, command: LegacySignCommand) -> LegacySignResult:
         signing = self.signing_keys.for_signing(KERNEL, SIGN, check_access=False)
         signature = detached_rs256(
             command.data.encode("utf-8"), lambda data: signing.sign(data, SignatureScheme.RSA_PKCS1_SHA256)
         )
-        return LegacySignResult(signature, self.signing_keys.hierarchy.clock.now())
+        return LegacySignResult(signature, self.clock.now())
 
 
 class LegacyValidate:

@@ -5,7 +5,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.crypto import jose
+from application.keys.hierarchy import KeyHierarchy
 from application.keys.signing import SigningKeys
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.signature.jwt_headers import JwtSignCommand, JwtSignResult, key_headers, kid_prefix
 from domain.codec import b64url_decode, b64url_encode
 from domain.errors import Errors, KeyManagerError
@@ -32,8 +35,13 @@ class JwsSign:
     default) signs the raw payload (RFC 7797, ``"b64":false,"crit":["b64"]``). As the
     reference does, an included payload is the request's base64url string either way."""
 
-    def __init__(self, signing_keys: SigningKeys) -> None:
+    def __init__(
+        self, signing_keys: SigningKeys, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock
+    ) -> None:
         self.signing_keys = signing_keys
+        self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
 
     def execute(self, command: JwsSignCommand) -> JwsSignResult:
         encoded = (command.data_to_sign or "").strip()
@@ -70,7 +78,7 @@ class JwsSign:
                 fields.append((name, value))
         if crit:
             fields.append(("crit", crit))
-        fields.extend(key_headers(self.signing_keys, signing, command, kid_prefix(extra)))
+        fields.extend(key_headers(self.hierarchy, self.uow_factory, signing, command, kid_prefix(extra)))
         extra.pop("kid", None)
         fields.extend((name, value) for name, value in extra.items() if name not in dict(fields))
 
@@ -78,4 +86,4 @@ class JwsSign:
         signed_payload = payload if not command.b64_header else encoded.encode("ascii")
         signature = jose.jose_signer(signing.sign, algorithm)(header.encode("ascii") + b"." + signed_payload)
         token = f"{header}.{encoded if command.include_payload else ''}.{b64url_encode(signature)}"
-        return JwsSignResult(token, self.signing_keys.hierarchy.clock.now())
+        return JwsSignResult(token, self.clock.now())

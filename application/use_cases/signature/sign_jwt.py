@@ -4,7 +4,10 @@ import json
 from typing import Any
 
 from application.crypto import jose
+from application.keys.hierarchy import KeyHierarchy
 from application.keys.signing import SigningKeys
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.signature.jwt_headers import JwtSignCommand, JwtSignResult, key_headers, kid_prefix
 from domain.codec import b64url_decode
 from domain.errors import Errors, KeyManagerError
@@ -39,8 +42,13 @@ class JwtSign:
     """jwtSign (and /v2): a JWS over a JSON payload with the key of (app, ref); header in
     jose4j's order alg, x5c, x5t#S256, x5u, kid; detached unless includePayload."""
 
-    def __init__(self, signing_keys: SigningKeys) -> None:
+    def __init__(
+        self, signing_keys: SigningKeys, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock
+    ) -> None:
         self.signing_keys = signing_keys
+        self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
 
     def execute(self, command: JwtSignCommand) -> JwtSignResult:
         payload = decode_json_payload(command.data_to_sign)
@@ -51,7 +59,7 @@ class JwtSign:
             raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED)
         fields: list[tuple[str, Any]] = [("alg", algorithm)]
         fields.extend(
-            key_headers(self.signing_keys, signing, command, kid_prefix(command.additional_headers))
+            key_headers(self.hierarchy, self.uow_factory, signing, command, kid_prefix(command.additional_headers))
         )
         for name, value in command.additional_headers.items():
             # kid is a prefix (above); b64/crit would change how the token must be verified,
@@ -64,4 +72,4 @@ class JwtSign:
             jose.jose_signer(signing.sign, algorithm),
             detached=not command.include_payload,
         )
-        return JwtSignResult(token, self.signing_keys.hierarchy.clock.now())
+        return JwtSignResult(token, self.clock.now())

@@ -6,6 +6,7 @@ from datetime import datetime
 from application.crypto import jose
 from application.crypto.x509 import certificate_pem
 from application.keys.signing import SigningKeys
+from application.ports.clock import Clock
 from domain.codec import b64url_decode, b64url_encode, base58btc_encode
 from domain.errors import Errors, KeyManagerError
 from domain.identifiers import key_id
@@ -41,8 +42,9 @@ class SignRawData:
     reference tries PS256 on every key and fails for EC and Ed25519 keys.
     """
 
-    def __init__(self, signing_keys: SigningKeys) -> None:
+    def __init__(self, signing_keys: SigningKeys, clock: Clock) -> None:
         self.signing_keys = signing_keys
+        self.clock = clock
 
     def execute(self, command: RawSignCommand) -> RawSignResult:
         encoding = (command.response_encoding_format or "base58btc").strip()
@@ -67,5 +69,5 @@ class SignRawData:
             key_id=key_id(uni_ident) if uni_ident else None,
             certificate_pem=certificate_pem(signing.key.certificate),
             algorithm=algorithm,
-            timestamp=self.signing_keys.hierarchy.clock.now(),
+            timestamp=self.clock.now(),
         )

@@ -11,6 +11,7 @@ from cryptography import x509
 from application.crypto import jose
 from application.crypto.x509 import UNPARSABLE_CERTIFICATE, load_der, parse_pem_certificate
 from application.keys.signing import SigningKeys
+from application.ports.clock import Clock
 from application.use_cases.partner.verify_certificate_trust import VerifyCertificateTrust
 from domain.codec import b64url_decode, b64url_encode
 from domain.errors import Errors, KeyManagerError
@@ -62,14 +63,15 @@ class JwtVerify:
     With validateTrust and a domain, the certificate must chain to that partner domain's
     trust store (verifyCertificateTrust)."""
 
-    def __init__(self, signing_keys: SigningKeys, trust: VerifyCertificateTrust) -> None:
+    def __init__(self, signing_keys: SigningKeys, trust: VerifyCertificateTrust, clock: Clock) -> None:
         self.signing_keys = signing_keys
+        self.clock = clock
         self.trust = trust
 
     def execute(self, command: JwtVerifyCommand) -> JwtVerifyResult:
         parts, header = _split(command.jwt_signature_data)
         certificate, header_chain = self._certificate(header, command)
-        now = self.signing_keys.hierarchy.clock.now()
+        now = self.clock.now()
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             raise KeyManagerError(Errors.VERIFICATION_CERTIFICATE_INVALID)
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from application.keys.symmetric import EXISTS, SymmetricKeys
 from application.keys.zk import ZkKeys
+from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.keys import KeyTuple
 from domain.zk import ZK_MASTER, ZK_MASTER_VALIDITY_DAYS
 
@@ -25,10 +26,10 @@ class InitZkPool:
     ``size`` rows. Each batch commits on its own, so an interrupted run keeps what it made and a
     rerun continues from there; a pool already that large is left alone (idempotent)."""
 
-    def __init__(self, symmetric_keys: SymmetricKeys, zk_keys: ZkKeys) -> None:
+    def __init__(self, symmetric_keys: SymmetricKeys, zk_keys: ZkKeys, uow_factory: UnitOfWorkFactory) -> None:
         self.symmetric_keys = symmetric_keys
         self.zk_keys = zk_keys
-        self.hierarchy = symmetric_keys.hierarchy
+        self.uow_factory = uow_factory
 
     def execute(
         self, size: int, progress: Callable[[int, int], None] = lambda done, total: None, batch_size: int = BATCH_SIZE
@@ -36,7 +37,7 @@ class InitZkPool:
         master_created = self.symmetric_keys.ensure(ZK_MASTER, ZK_MASTER_VALIDITY_DAYS) != EXISTS
         created = 0
         while True:
-            with self.hierarchy.uow_factory() as uow:
+            with self.uow_factory() as uow:
                 uow.lock(_POOL_LOCK)
                 have = uow.zk.count()
                 progress(have, size)

@@ -8,6 +8,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from application.crypto import primitives as crypto
 from application.keys.hierarchy import KeyHierarchy
 from application.keys.zk import ZkKeys, derive_key
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.zk.attributes import ZkAttribute, ZkPublicKeys
 from domain.codec import b64url_encode
 from domain.errors import Errors, KeyManagerError
@@ -39,9 +41,18 @@ class ZkEncrypt:
     """zkEncrypt: every attribute under the resident's key derived from one random pool key;
     that random key RSA-OAEP-encrypted to each configured IDA certificate (dot-joined)."""
 
-    def __init__(self, zk_keys: ZkKeys, hierarchy: KeyHierarchy, public_keys: ZkPublicKeys) -> None:
+    def __init__(
+        self,
+        zk_keys: ZkKeys,
+        hierarchy: KeyHierarchy,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        public_keys: ZkPublicKeys,
+    ) -> None:
         self.zk_keys = zk_keys
         self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
+        self.clock = clock
         self.public_keys = public_keys
 
     def execute(self, command: ZkEncryptCommand) -> ZkEncryptResult:
@@ -62,9 +73,9 @@ class ZkEncrypt:
 
     def missing_public_keys(self) -> list[str]:
         """``APP:REF`` of each configured ZK public key without exactly one current certificate (status, health)."""
-        now = self.hierarchy.clock.now()
+        now = self.clock.now()
         missing = []
-        with self.hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             for ref_id in self.public_keys.ref_ids:
                 _, current = self.hierarchy.aliases(uow.keys, KeyTuple(self.public_keys.app_id, ref_id), now)
                 if len(current) != 1:
@@ -75,8 +86,8 @@ class ZkEncrypt:
         """base64url(SHA-256(cert DER) ‖ RSA-OAEP-SHA256(R)) per configured reference, joined with '.'.
         Each reference needs exactly one current key with a certificate (KER-ZKC-002)."""
         parts = []
-        now = self.hierarchy.clock.now()
-        with self.hierarchy.uow_factory() as uow:
+        now = self.clock.now()
+        with self.uow_factory() as uow:
             for ref_id in self.public_keys.ref_ids:
                 _, current = self.hierarchy.aliases(uow.keys, KeyTuple(self.public_keys.app_id, ref_id), now)
                 if len(current) != 1:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from application.keys.hierarchy import KeyHierarchy
 from application.keys.zk import ZkKeys
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.cryptomanager.decrypt_data import DecryptData
 from application.use_cases.zk.attributes import ZkPublicKeys
 from domain.codec import b64url_decode, hex_upper
@@ -17,10 +17,10 @@ class ZkReEncryptRandomKey:
     read per request, not cached for the process's life as the reference does."""
 
     def __init__(
-        self, zk_keys: ZkKeys, hierarchy: KeyHierarchy, decrypt: DecryptData, public_keys: ZkPublicKeys
+        self, zk_keys: ZkKeys, uow_factory: UnitOfWorkFactory, decrypt: DecryptData, public_keys: ZkPublicKeys
     ) -> None:
         self.zk_keys = zk_keys
-        self.hierarchy = hierarchy
+        self.uow_factory = uow_factory
         self.decrypt = decrypt
         self.public_keys = public_keys
 
@@ -42,7 +42,7 @@ class ZkReEncryptRandomKey:
             random_key = self.decrypt.open_session_key(
                 self.public_keys.app_id, ref_id, thumbprint, wrapped, caller=caller, check_access=False
             )
-            with self.hierarchy.uow_factory() as uow:
+            with self.uow_factory() as uow:
                 master, _ = self.zk_keys.master_aliases(uow)
             return self.zk_keys.wrap(master, random_key)
         raise KeyManagerError(Errors.ZK_INVALID_RANDOM_KEY)
@@ -50,7 +50,7 @@ class ZkReEncryptRandomKey:
     def _our_thumbprints(self) -> dict[str, str]:
         """Thumbprint (upper-case hex) -> reference id, over every key of the IDA references."""
         found = {}
-        with self.hierarchy.uow_factory() as uow:
+        with self.uow_factory() as uow:
             for ref_id in self.public_keys.ref_ids:
                 for alias in uow.keys.aliases_for(KeyTuple(self.public_keys.app_id, ref_id)):
                     if alias.thumbprint:
