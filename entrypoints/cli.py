@@ -99,9 +99,8 @@ def run_zk_init(container: Container, size: int, out=sys.stdout, progress=None) 
 
 
 def run_status(container: Container, out=sys.stdout, settings: Settings | None = None) -> int:
-    hierarchy = container.hierarchy()
     health = container.keystore().health()
-    now = hierarchy.clock.now()
+    now = container.clock().now()
     print(f"keystore: {'ok' if health.ok else 'UNAVAILABLE'} ({health.detail})", file=out)
     if settings is not None:
         print(f"auth: {settings.auth_summary()}", file=out)
