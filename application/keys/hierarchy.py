@@ -313,6 +313,13 @@ class KeyHierarchy:
         )
         der = certificate_der(certificate)
         self.keystore.store_certificate(alias, der)
+        record = self._add_alias(uow, key_tuple, alias, at, policy, der)
+        return self._remember(CertifiedKey(record, certificate, der))
+
+    def _add_alias(
+        self, uow: UnitOfWork, key_tuple: KeyTuple, alias: str, at: datetime, policy: KeyPolicy, der: bytes
+    ) -> KeyAlias:
+        """The key_alias row of a key made now (master or base), recorded as created and added to the unit."""
         record = KeyAlias(
             alias=alias,
             key_tuple=key_tuple,
@@ -323,7 +330,7 @@ class KeyHierarchy:
         )
         self.note_created(uow, record)
         uow.keys.add_alias(record)
-        return self._remember(CertifiedKey(record, certificate, der))
+        return record
 
     def _generate_base(self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, created: list[str]) -> CertifiedKey:
         keys = uow.keys
@@ -384,16 +391,7 @@ class KeyHierarchy:
             private_key=self.wrap_private_key(master, private_key),
             certificate_pem=certificate_pem(certificate),
         )
-        record = KeyAlias(
-            alias=alias,
-            key_tuple=key_tuple,
-            generated_at=at,
-            expires_at=policy.expiry_from(at),
-            thumbprint=thumbprint_hex(der),
-            uni_ident=self.unique_identifier(uow.keys, unique_value_for_generated(key_tuple, at), alias),
-        )
-        self.note_created(uow, record)
-        uow.keys.add_alias(record)
+        record = self._add_alias(uow, key_tuple, alias, at, policy, der)
         uow.keys.add_stored_key(stored)
         return self._remember(CertifiedKey(record, certificate, der, stored))
 
