@@ -35,6 +35,8 @@ test: $(STAMP)
 	bash tests/support/ensure_softhsm.sh
 	bash tests/support/ensure_wrk.sh
 	bash tests/support/ensure_chromium.sh
+	bash tests/support/ensure_tpm.sh
+	bash tests/support/ensure_poppler.sh
 	$(MAKE) lint
 	$(BIN)/python -m pytest
 

@@ -307,6 +307,12 @@ class Container(containers.DeclarativeContainer):
     legacy_sign = providers.Factory(LegacySign, signing_keys=signing_keys, clock=clock)
     legacy_validate = providers.Factory(LegacyValidate, signing_keys=signing_keys)
 
+    # -- PDF signing (issue 15) --
+
+    # -- COSE / CWT (issue 15) --
+
+    # -- client crypto (issue 15) --
+
 
 def postgres_options(settings: Settings) -> PostgresOptions | None:
     if settings.store != "postgres":

@@ -11,6 +11,8 @@ from ..containers import Container, build_container
 from ..settings import Settings
 from . import (
     actuator,
+    client_crypto,
+    cose,
     cryptomanager,
     keymanager,
     metrics,
@@ -30,7 +32,7 @@ from .url_text import install_url_check
 
 API_PREFIX = "/v1/keymanager"
 CONTROLLERS = (
-    keymanager.api, cryptomanager.api, signature.api, partner.api, zk.api, token_id.api,
+    keymanager.api, cryptomanager.api, signature.api, cose.api, partner.api, zk.api, client_crypto.api, token_id.api,
     actuator.api, metrics.api, openapi.api, swagger_ui.api,
 )
 

@@ -45,12 +45,17 @@ ROLE_TABLE: dict[str, tuple[str, ...]] = {
     # SignatureController
     "postsign": STD,
     "postvalidate": STD,
-    "postpdfsign": STD,  # POST /pdf/sign (not implemented yet)
+    "postpdfsign": STD,  # POST /pdf/sign
     "postjwtsign": STD,  # POST /jwtSign, POST /jwtSign/v2
     "postjwtverify": STD,  # POST /jwtVerify, POST /jwtVerify/v2
     "postjwssign": STD_AND_ISSUANCE,  # POST /jwsSign, POST /jwsSign/v2
     "postsignv2": STD_AND_ISSUANCE,
     "postsignrawdata": STD_AND_ISSUANCE,
+    # CoseSignController (the reference's development line)
+    "postcosesign1": STD_AND_ISSUANCE,
+    "postcoseverify1": STD_AND_ISSUANCE,
+    "postcwtsign": STD_AND_ISSUANCE,
+    "postcwtverify": STD_AND_ISSUANCE,
     # PartnerCertManagerController
     "postuploadcacertificate": ("ZONAL_ADMIN", "GLOBAL_ADMIN", "PMS_ADMIN"),
     "postuploadpartnercertificate": PARTNER_USERS,
@@ -63,7 +68,7 @@ ROLE_TABLE: dict[str, tuple[str, ...]] = {
     "postzkencrypt": STD,
     "postzkdecrypt": STD,
     "postzkreencryptrandomkey": STD,
-    # ClientCryptoController (not implemented yet)
+    # ClientCryptoController
     "postcssign": STD,
     "postcsverifysign": STD,
     "posttpmencrypt": STD,
