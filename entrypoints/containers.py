@@ -27,6 +27,7 @@ from adapters.postgres.key_repository import (
 from adapters.sqlite.audit_log import SqliteAuditLog
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
 from application.crypto.primitives import generate_rsa_key
+from application.keys.client_keys import ClientKeys
 from application.keys.hierarchy import CertificateDefaults, KeyHierarchy
 from application.keys.signing import SigningKeys
 from application.keys.symmetric import SymmetricKeys
@@ -35,6 +36,12 @@ from application.partner_trust.store import PartnerTrustStore
 from application.support.audit_writer import AuditWriter
 from application.support.ttl_cache import TtlLruCache
 from application.support.work_limiter import WorkLimiter
+from application.use_cases.client_crypto.client_public_keys import EncryptForClient, VerifyClientSignature
+from application.use_cases.client_crypto.service_keys import ClientDecrypt, ClientSign, ServicePublicKey
+from application.use_cases.cose.cose_sign import CoseSign1, CwtSign
+from application.use_cases.cose.cose_verify import CoseVerify1, CwtVerify, SignatureCheck
+from application.use_cases.cose.options import CoseOptions
+from application.use_cases.cose.signer import CoseSigner
 from application.use_cases.cryptomanager.decrypt_data import DecryptData
 from application.use_cases.cryptomanager.encrypt_data import EncryptData
 from application.use_cases.cryptomanager.generate_argon2_hash import Argon2Parameters, GenerateArgon2Hash
@@ -60,6 +67,7 @@ from application.use_cases.partner.verify_certificate_trust import VerifyCertifi
 from application.use_cases.signature.legacy_signature import LegacySign, LegacyValidate
 from application.use_cases.signature.sign_jws import JwsSign
 from application.use_cases.signature.sign_jwt import JwtSign
+from application.use_cases.signature.sign_pdf import SignPdf
 from application.use_cases.signature.sign_raw import SignRawData
 from application.use_cases.signature.verify_jwt import JwtVerify
 from application.use_cases.token_id.generate_token_id import GenerateTokenId
@@ -308,10 +316,44 @@ class Container(containers.DeclarativeContainer):
     legacy_validate = providers.Factory(LegacyValidate, signing_keys=signing_keys)
 
     # -- PDF signing (issue 15) --
+    sign_pdf = providers.Factory(
+        SignPdf, signing_keys=signing_keys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock,
+        owner_password=config.pdf_owner_password,
+    )
 
     # -- COSE / CWT (issue 15) --
+    cose_options = providers.Singleton(
+        CoseOptions,
+        kid_prefix=config.cose_kid_prefix,
+        include_kid=config.cose_include_kid,
+        cwt_issuer=config.cwt_issuer,
+        cwt_expire_days=config.cwt_expire_days,
+        cwt_not_before_days=config.cwt_not_before_days,
+        verify_issuer=config.cwt_verify_issuer,
+        expected_issuer=config.cwt_expected_issuer,
+        verify_subject=config.cwt_verify_subject,
+        expected_subject=config.cwt_expected_subject,
+    )
+    cose_signer = providers.Factory(
+        CoseSigner, signing_keys=signing_keys, hierarchy=hierarchy, uow_factory=uow_factory, options=cose_options
+    )
+    cose_sign1 = providers.Factory(CoseSign1, signer=cose_signer, clock=clock)
+    cwt_sign = providers.Factory(CwtSign, signer=cose_signer, clock=clock, options=cose_options)
+    cose_signature_check = providers.Factory(
+        SignatureCheck, hierarchy=hierarchy, trust=verify_certificate_trust, clock=clock
+    )
+    cose_verify1 = providers.Factory(CoseVerify1, check=cose_signature_check)
+    cwt_verify = providers.Factory(CwtVerify, check=cose_signature_check, clock=clock, options=cose_options)
 
     # -- client crypto (issue 15) --
+    client_keys = providers.Singleton(
+        ClientKeys, keystore=keystore, uow_factory=uow_factory, clock=clock, defaults=certificate_defaults
+    )
+    client_sign = providers.Factory(ClientSign, client_keys=client_keys)
+    client_decrypt = providers.Factory(ClientDecrypt, client_keys=client_keys)
+    service_public_key = providers.Factory(ServicePublicKey, client_keys=client_keys)
+    verify_client_signature = providers.Factory(VerifyClientSignature)
+    encrypt_for_client = providers.Factory(EncryptForClient)
 
 
 def postgres_options(settings: Settings) -> PostgresOptions | None:

@@ -325,6 +325,31 @@ class Settings:
         "KEYMANAGER_ZK_PUBLIC_KEY_REF_IDS", comma_list, ("PUBLIC_KEY",),
         "the references of those certificates, comma-separated")
 
+    # -- COSE / CWT (issue 15): the reference's code defaults (mosip-cose-pdf.md A.10)
+    cose_kid_prefix: str = setting(
+        "KEYMANAGER_COSE_KID_PREFIX", text, "",
+        "prefix of the COSE `kid`; `PAYLOAD_ISSUER`: the payload's issuer and `#`", shown="empty")
+    cose_include_kid: bool = setting(
+        "KEYMANAGER_COSE_INCLUDE_KID", flag, True,
+        "`coseSign1`/`cwtSign` write the key id when a header asks for `kid`")
+    cwt_issuer: str = setting(
+        "KEYMANAGER_CWT_ISSUER", text, "", "`cwtSign`: the `iss` claim when the request has no `issuer`",
+        shown="empty")
+    cwt_expire_days: int = setting(
+        "KEYMANAGER_CWT_EXPIRE_DAYS", number(int), 180, "`cwtSign`: days from `nbf` to `exp` when not in the request")
+    cwt_not_before_days: int = setting(
+        "KEYMANAGER_CWT_NOT_BEFORE_DAYS", number(int), 0, "`cwtSign`: days from now to `nbf` when not in the request")
+    cwt_verify_issuer: bool = setting(
+        "KEYMANAGER_CWT_VERIFY_ISSUER", flag, False, "`cwtVerify` checks the `iss` claim")
+    cwt_expected_issuer: str = setting(
+        "KEYMANAGER_CWT_EXPECTED_ISSUER", text, "",
+        "the `iss` `cwtVerify` expects when the request has no `issuer`", shown="empty")
+    cwt_verify_subject: bool = setting(
+        "KEYMANAGER_CWT_VERIFY_SUBJECT", flag, False, "`cwtVerify` checks the `sub` claim")
+    cwt_expected_subject: str = setting(
+        "KEYMANAGER_CWT_EXPECTED_SUBJECT", text, "",
+        "the `sub` `cwtVerify` expects when the request has no `subject`", shown="empty")
+
     # -- PIN encryption, Argon2, slow work (application/support/work_limiter.py), token IDs
     pin_hash_iterations: int = setting(
         "KEYMANAGER_PIN_HASH_ITERATIONS", number(int, at_least=1), 100000,
@@ -353,6 +378,13 @@ class Settings:
         "token ID salt of the partner code; generated likewise", shown="generated", hidden=True)
     tokenid_length: int = setting(
         "KEYMANAGER_TOKENID_LENGTH", number(int, at_least=1), 36, "token ID digits")
+
+    # -- PDF signing (pdf/sign)
+    pdf_owner_password: str | None = setting(
+        "KEYMANAGER_PDF_OWNER_PASSWORD", verbatim, None,
+        "owner password of the PDFs `pdf/sign` protects with a user password (the reference's "
+        "`mosip.kernel.pdf_owner_password`, default `\"\"`); when unset, a random one per document, so nobody "
+        "can lift the permissions (never logged)", shown="random per document", hidden=True)
 
     def __post_init__(self) -> None:
         # Checked here, not only in from_env, so that a Settings built in code cannot

@@ -171,6 +171,40 @@ class TokenIdResponse(Schema):
 
 # -- PDF signing (issue 15) ---------------------------------------------------------------------
 
+
+class PdfSignResponse(Schema):
+    data = text(description="the signed PDF, base64url without padding")
+
+
 # -- COSE / CWT (issue 15) -----------------------------------------------------------------------
 
+
+class CoseSignResponse(Schema):
+    signedData = text(description="lower-case hex of the tagged COSE_Sign1 (tag 18; cwtSign: 61 around 18)")
+    timestamp = local()
+
+
+class CoseVerifyResponse(Schema):
+    signatureValid = fields.Boolean(required=True)
+    message = text(example="Validation Successful")
+    trustValid = text(example="TRUST_NOT_VERIFIED")
+
+
 # -- client crypto (issue 15) --------------------------------------------------------------------
+
+
+class TpmSignResponse(Schema):
+    data = text(description="base64url SHA256withRSA signature")
+
+
+class TpmSignVerifyResponse(Schema):
+    verified = fields.Boolean(required=True)
+
+
+class TpmCryptoResponse(Schema):
+    value = text(description="base64url: the encrypted layout (tpmencrypt) or the plaintext (tpmdecrypt)")
+
+
+class ClientPublicKeyResponse(Schema):
+    publicKey = text(description="base64url SubjectPublicKeyInfo (DER) of the service's client key")
+

@@ -18,7 +18,12 @@ from typing import Any, ClassVar
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 from marshmallow import ValidationError as SchemaError
 
+from application.crypto.client_crypto import ClientType
 from application.crypto.x509 import Subject
+from application.use_cases.client_crypto.client_public_keys import ClientEncryptCommand, ClientVerifyCommand
+from application.use_cases.client_crypto.service_keys import ClientDecryptCommand, ClientSignCommand
+from application.use_cases.cose.cose_sign import CoseSignCommand, CwtSignCommand
+from application.use_cases.cose.cose_verify import CoseVerifyCommand
 from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
 from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
 from application.use_cases.cryptomanager.jwt_encryption import JwtDecryptCommand, JwtEncryptCommand
@@ -34,6 +39,7 @@ from application.use_cases.partner.verify_certificate_trust import VerifyCertifi
 from application.use_cases.signature.jwt_headers import JwtSignCommand
 from application.use_cases.signature.legacy_signature import LegacySignCommand, LegacyValidateCommand
 from application.use_cases.signature.sign_jws import JwsSignCommand
+from application.use_cases.signature.sign_pdf import PdfSignCommand
 from application.use_cases.signature.sign_raw import RawSignCommand
 from application.use_cases.signature.verify_jwt import JwtVerifyCommand
 from application.use_cases.zk.attributes import ZkAttribute
@@ -522,9 +528,280 @@ def _flatten(messages: Any, path: str = "") -> list[str]:
 
 # -- PDF signing (issue 15) ---------------------------------------------------------------------
 
+#: base64url of a one-page blank PDF (310 bytes, written by hand), the API document's example.
+PDF_EXAMPLE = (
+    "JVBERi0xLjQKMSAwIG9iago8PC9UeXBlL0NhdGFsb2cvUGFnZXMgMiAwIFI-PgplbmRvYmoKMiAwIG9iago8PC9UeXBlL1BhZ2VzL0tp"
+    "ZHNbMyAwIFJdL0NvdW50IDE-PgplbmRvYmoKMyAwIG9iago8PC9UeXBlL1BhZ2UvUGFyZW50IDIgMCBSL01lZGlhQm94WzAgMCAzMDAg"
+    "MjAwXT4-CmVuZG9iagp4cmVmCjAgNAowMDAwMDAwMDAwIDY1NTM1IGYgCjAwMDAwMDAwMDkgMDAwMDAgbiAKMDAwMDAwMDA1NCAwMDAw"
+    "MCBuIAowMDAwMDAwMTA1IDAwMDAwIG4gCnRyYWlsZXIKPDwvU2l6ZSA0L1Jvb3QgMSAwIFI-PgpzdGFydHhyZWYKMTcwCiUlRU9GCg"
+)
+
+
+def pdf_number(example: int) -> fields.Integer:
+    """The reference's ``@Min(0) @Max(Integer.MAX_VALUE) int``: absent or null is 0."""
+    return fields.Integer(
+        load_default=0,
+        allow_none=True,
+        strict=True,
+        validate=[
+            validate.Range(min=0, error="must be greater than or equal to 0"),
+            validate.Range(max=JAVA_INT[1], error="must be less than or equal to {max}"),
+        ],
+        error_messages={"invalid": "must be an integer"},
+        metadata={"example": example},
+    )
+
+
+class PdfSignRequest(_Dto):
+    """Deliberate differences: a null referenceId is "" (the application's master key) instead of
+    HTTP 500, and timeStamp, ignored by the reference, is not required."""
+
+    applicationId = required_text("KERNEL")
+    referenceId = optional_text("SIGN")
+    timeStamp = optional_text(TIME_EXAMPLE)
+    data = required_text(PDF_EXAMPLE)
+    lowerLeftX = pdf_number(100)
+    lowerLeftY = pdf_number(100)
+    upperRightX = pdf_number(200)  # the box's width, as the reference uses it
+    upperRightY = pdf_number(60)  # the box's height
+    reason = required_text("signing")
+    pageNumber = pdf_number(0)
+    password = optional_text()
+    command = PdfSignCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        def number(name: str) -> int:
+            return data[name] or 0
+
+        return {
+            "app_id": data["applicationId"],
+            "ref_id": (data["referenceId"] or "").strip(),
+            "pdf": b64_decode_lenient(data["data"]),
+            "reason": data["reason"],
+            "page_number": number("pageNumber"),
+            "lower_left_x": number("lowerLeftX"),
+            "lower_left_y": number("lowerLeftY"),
+            "upper_right_x": number("upperRightX"),
+            "upper_right_y": number("upperRightY"),
+            "password": data["password"],
+        }
+
+
 # -- COSE / CWT (issue 15) -----------------------------------------------------------------------
 
+#: Verifiable on any server until 2035: signed with the RFC 8032 test key, its certificate in the message.
+COSE_SIGN1_EXAMPLE = (  # mosip-cose-pdf.md A.11 V2
+    "d2845894a701270282636b696463616c6703706170706c69636174696f6e2f63626f72182258208a15869675276199f9a993"
+    "73673e3cbfdd8d1d294905c4d84c80fbdd3e25a5c818237568747470733a2f2f746573742e636f6d2f636572746763757374"
+    "6f6d3162763104582b666e544f646258792d4a4a41737a725f386b486943666d5065346b67727874584b5666497344424444"
+    "586fa2182158ed3081ea30819da003020102020101300506032b6570301f311d301b06035504030c1449445f5245504f2d45"
+    "4432353531395f5349474e301e170d3235303130313030303030305a170d3335303130313030303030305a301f311d301b06"
+    "035504030c1449445f5245504f2d454432353531395f5349474e302a300506032b6570032100d75a980182b10ab7d54bfed3"
+    "c964073a0ee172f3daa62325af021a68f707511a300506032b6570034100cf4c8c33cb6f700e60bbc8b2002e695c4352a9f8"
+    "9f6c2090100d90f386068b21b83c22ca40aca066e53853f940561b39972462e2f33196fe7c7b1d3d10dfc901064361626358"
+    "327b20226d6f64756c65223a20226b65796d616e61676572222c2022707572706f7365223a20227465737420636173652220"
+    "7d5840cca30aebd84fe01fd306fed045d3ca33b611a6b373961f2da9837e48c0afcd07b2cc5608a070665111eca4de161dec"
+    "8094218b7213f053b414fdeac014183800"
+)
+CWT_EXAMPLE = (  # x5chain unprotected; nbf 2026-01-01, exp 2035-01-01
+    "d83dd28443a10127a1182158ed3081ea30819da003020102020101300506032b6570301f311d301b06035504030c1449445f"
+    "5245504f2d454432353531395f5349474e301e170d3235303130313030303030305a170d3335303130313030303030305a30"
+    "1f311d301b06035504030c1449445f5245504f2d454432353531395f5349474e302a300506032b6570032100d75a980182b1"
+    "0ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a300506032b6570034100cf4c8c33cb6f700e60bbc8b2002e"
+    "695c4352a9f89f6c2090100d90f386068b21b83c22ca40aca066e53853f940561b39972462e2f33196fe7c7b1d3d10dfc901"
+    "5834a601686d6f7369702e696f0269746573742063617365041a7a432b80051a6955b900061a6955b9006568656c6c6f6577"
+    "6f726c6458401fb6716aac63843f0ca7b9823c6eb960768652264db8420e65a81787962c574d479f347d0a5873d6c06e4259"
+    "be896e61f6b262502ca38c113cef7ec8ff3eb909"
+)
+
+
+def _must_not_be_blank(value: str) -> None:
+    if not value.strip():
+        raise SchemaError("must not be blank")
+
+
+def not_blank_text(example: str) -> fields.String:
+    """A @NotBlank field of the COSE DTOs, with bean validation's own message."""
+    return fields.String(
+        required=True, allow_none=False, validate=_must_not_be_blank, metadata=_example(example),
+        error_messages={"required": "must not be blank", "null": "must not be blank", "invalid": "must be a string"},
+    )
+
+
+def header_directives(example: dict[str, Any] | None = None) -> fields.Dict:
+    """protectedHeader / unprotectedHeader: directives (includeCertificate, kid, crit, ...) and custom headers."""
+    return fields.Dict(
+        keys=fields.String(), values=fields.Raw(allow_none=True), load_default=None, allow_none=True,
+        error_messages={"invalid": "must be an object"}, metadata={} if example is None else {"example": example},
+    )
+
+
+class _CoseSignFields(_Dto):
+    applicationId = optional_text(APP_EXAMPLE)
+    referenceId = optional_text("")
+    protectedHeader = header_directives({"kid": True, "includeCertificateHash": True})
+    unprotectedHeader = header_directives({"includeCertificate": True})
+    algorithm = optional_text(metadata={"description": "RS256, PS256, ES256, ES256K or EdDSA; default by the key"})
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "app_id": data["applicationId"],
+            "ref_id": data["referenceId"],
+            "protected_header": data["protectedHeader"],
+            "unprotected_header": data["unprotectedHeader"],
+            "algorithm": data["algorithm"],
+        }
+
+
+class CoseSignRequest(_CoseSignFields):
+    payload = not_blank_text(DATA_EXAMPLE)
+    command = CoseSignCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**super().command_fields(data), "payload": data["payload"]}
+
+
+class CwtSignRequest(_CoseSignFields):
+    payload = optional_text(DATA_EXAMPLE)
+    claim169Payload = optional_text("a1016161")
+    issuer = optional_text("mosip.io")
+    subject = optional_text()
+    audience = optional_text()
+    expireDays = optional_number()
+    notBeforeDays = optional_number()
+    cwtid = optional_text("UUID")  # the reference's CWTId, as Jackson names it
+    command = CwtSignCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **super().command_fields(data),
+            "payload": data["payload"],
+            "claim169_payload": data["claim169Payload"],
+            "issuer": data["issuer"],
+            "subject": data["subject"],
+            "audience": data["audience"],
+            "expire_days": data["expireDays"],
+            "not_before_days": data["notBeforeDays"],
+            "cwt_id": data["cwtid"],
+        }
+
+
+class CoseVerifyRequest(_Dto):
+    coseSignedData = not_blank_text(COSE_SIGN1_EXAMPLE)
+    applicationId = optional_text()
+    referenceId = optional_text()
+    certificateData = optional_text()
+    validateTrust = optional_flag()
+    domain = optional_text()
+    command = CoseVerifyCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "cose_signed_data": data["coseSignedData"],
+            "app_id": data["applicationId"],
+            "ref_id": data["referenceId"],
+            "certificate_data": data["certificateData"],
+            "validate_trust": bool(data["validateTrust"]),
+            "domain": data["domain"],
+        }
+
+
+class CwtVerifyRequest(CoseVerifyRequest):
+    coseSignedData = not_blank_text(CWT_EXAMPLE)
+    issuer = optional_text()
+    subject = optional_text()
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**super().command_fields(data), "issuer": data["issuer"], "subject": data["subject"]}
+
+
 # -- client crypto (issue 15) --------------------------------------------------------------------
+
+#: An RSA-2048 public key (SPKI; its private half was discarded) and its SHA256withRSA signature over
+#: DATA_EXAMPLE: on a fresh server /csverifysign answers true and /tpmencrypt encrypts to it.
+CLIENT_KEY_EXAMPLE = (
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAqsJES4eG1CCKrswEpfE1n5XmF29klH8C753RScdQgT5cB1T23kL8aqs8bgxSSr6yM"
+    "WtIqg6gwXG-8VBJWRWVdvdhH0EKjjNS-eAF4GBNr3tgkKTmeLpUctVJ1CUKPuncjL3tvMX1jf4EAFS5aqE-8HG82-hEKS890a8WpOxbVFuqwl"
+    "pc44JmOcyKmWlm1Xriwp4Mov9dK6FlsmqOW7i7XlIA6Nv0s--Kk3oF_j1LmPxDYCWyjii93DeKQQGwR7y-XAj1S2sUsQLXZaA5EI9WtHZueAt4"
+    "2o1wmXqqWTKpHxav6hOyCH-L_scYmhniG5dhHzV8j7xeCxaCZ5CVhwyJHwIDAQAB"
+)
+CLIENT_SIGNATURE_EXAMPLE = (
+    "dIQtHMHHJuwKAxf6PKOz1W62v_oIasTbDuyLA6BiT24uodaeGqY_NpTgOrKn5SnjWeWoXiUO809Hf-oj08Yv6jxZOmfip-Hgqsn03Ko7120I_1"
+    "RPgbtdH28Ul8AWLxUUTEivBaRdz8lXn5xFuJPDn4ZaIwagFAtNoFC0Mz1deSOuMZZ3b-P5WTTIR-Nwq9vVmVmGMol8E-pubSpI8rj0VM0cDyE1"
+    "rVEygvHetZue_Vt5IpdTsGIBNx_wO9uNMvITXT4z-BkZdAI0WgRA7-wBMC4f6FXnCXLCbgj1a2O7422JCCfNiYSTkZUkDH1Bnt_JX6_CGokik7n"
+    "i508ucnffXg"
+)
+
+
+def client_type_field() -> fields.String:
+    """TPM, ANDROID or LOCAL, spelt as the reference's enum; absent or null: LOCAL."""
+    return fields.String(
+        load_default=None, allow_none=True, error_messages={"invalid": "must be a string"},
+        validate=validate.OneOf([kind.value for kind in ClientType], error="must be one of: {choices}"),
+    )
+
+
+def _client_type(data: dict[str, Any]) -> ClientType | None:
+    return ClientType(data["clientType"]) if data["clientType"] else None
+
+
+class TpmSignRequest(_Dto):
+    data = required_text(DATA_EXAMPLE)
+    command = ClientSignCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"data": b64_decode_lenient(data["data"])}
+
+
+class TpmSignVerifyRequest(_Dto):
+    data = required_text(DATA_EXAMPLE)
+    signature = required_text(CLIENT_SIGNATURE_EXAMPLE)
+    publicKey = required_text(CLIENT_KEY_EXAMPLE)
+    tpm = optional_flag()  # the deprecated isTpm (JSON name from Lombok's accessor); ignored, as in the reference
+    clientType = client_type_field()
+    command = ClientVerifyCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "data": b64_decode_lenient(data["data"]),
+            "signature": b64_decode_lenient(data["signature"]),
+            "public_key": b64_decode_lenient(data["publicKey"]),
+            "client_type": _client_type(data),
+        }
+
+
+class TpmEncryptRequest(_Dto):
+    value = required_text(DATA_EXAMPLE)
+    publicKey = required_text(CLIENT_KEY_EXAMPLE)
+    tpm = optional_flag()  # deprecated and ignored, see TpmSignVerifyRequest
+    clientType = client_type_field()
+    command = ClientEncryptCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "value": b64_decode_lenient(data["value"]),
+            "public_key": b64_decode_lenient(data["publicKey"]),
+            "client_type": _client_type(data),
+        }
+
+
+class TpmDecryptRequest(_Dto):
+    """The reference's TpmCryptoRequestDto; only ``value`` is used. Deliberately, ``publicKey`` is
+    optional here: the reference requires it but never reads it."""
+
+    value = required_text(DATA_EXAMPLE)
+    publicKey = optional_text()
+    tpm = optional_flag()
+    clientType = client_type_field()
+    command = ClientDecryptCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"value": b64_decode_lenient(data["value"])}
+
+
+class ClientPublicKeyRequest(_Dto):
+    serverProfile = required_text("Dev")  # required, and ignored, as in the reference
+
 
 # -- query parameters ---------------------------------------------------------------------------
 

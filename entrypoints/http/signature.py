@@ -1,4 +1,4 @@
-"""SignatureController: JWT/JWS signing and verification, raw signatures, legacy sign/validate."""
+"""SignatureController: JWT/JWS signing and verification, raw signatures, PDF signing, legacy sign/validate."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -15,8 +15,10 @@ from application.use_cases.signature.legacy_signature import (
 )
 from application.use_cases.signature.sign_jws import JwsSign, JwsSignCommand
 from application.use_cases.signature.sign_jwt import JwtSign
+from application.use_cases.signature.sign_pdf import PdfSignCommand, SignPdf
 from application.use_cases.signature.sign_raw import RawSignCommand, SignRawData
 from application.use_cases.signature.verify_jwt import JwtVerify, JwtVerifyCommand
+from domain.codec import b64url_encode
 
 from . import responses
 from .auth import current_username
@@ -30,6 +32,7 @@ from .schemas import (
     JwtVerifyRequest,
     LegacySignRequest,
     LegacyValidateRequest,
+    PdfSignRequest,
     SignRawRequest,
 )
 
@@ -137,3 +140,10 @@ def legacy_sign(dto: LegacySignCommand, use_case: LegacySign) -> Response:
 def legacy_validate(dto: LegacyValidateCommand, use_case: LegacyValidate) -> Response:
     result = use_case.execute(dto)
     return success({"status": result.status, "message": result.message})
+
+
+@api.post("/pdf/sign", summary="Add a visible signature (adbe.pkcs7.detached) by the key of (applicationId, "
+          "referenceId) to a PDF, optionally protecting it with a password", role="postpdfsign", audit="pdf/sign",
+          request=PdfSignRequest, response=responses.PdfSignResponse, use_case="sign_pdf", blocking=True)
+def sign_pdf(dto: PdfSignCommand, use_case: SignPdf) -> Response:
+    return success({"data": b64url_encode(use_case.execute(dto).signed_pdf)})

@@ -100,7 +100,8 @@ def test_an_empty_environment_gives_the_declared_defaults() -> None:
     assert Settings.from_env({}) == Settings()
     blank = {variable: "  " for variable in declared_variables() if "<" not in variable}
     assert Settings.from_env(blank) == Settings(keystore_password="  ", db_url="  ", pkcs11_pin="  ",
-                                                tokenid_uin_salt="  ", tokenid_partner_code_salt="  ")
+                                                tokenid_uin_salt="  ", tokenid_partner_code_salt="  ",
+                                                pdf_owner_password="  ")
 
 
 @pytest.mark.parametrize("name", [name for name, declared in declarations().items() if "<" not in declared.env])

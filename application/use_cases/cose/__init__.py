@@ -1,0 +1,1 @@
+"""CoseSignController's use cases (the reference's development line): COSE_Sign1 and CWT."""
