@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from application.crypto.pdf_signature import PdfSigningError, PdfSignOptions, sign_pdf
 from application.keys.hierarchy import KeyHierarchy
 from application.keys.signing import SigningKeys
 from application.keys.trust_path import own_trust_path
@@ -58,11 +57,14 @@ class SignPdf:
         self.owner_password = owner_password
 
     def execute(self, command: PdfSignCommand) -> PdfSignResult:
+        # Imported on first use: pyHanko adds about 0.2 s to every process's start-up otherwise.
+        from application.crypto import pdf_signature
+
         signing = self.signing_keys.for_signing(command.app_id, command.ref_id or "", check_access=False)
         certificate = signing.key.certificate
         with self.uow_factory() as uow:
             chain = own_trust_path(self.hierarchy, uow.keys, signing.key_tuple.app_id, certificate)
-        options = PdfSignOptions(
+        options = pdf_signature.PdfSignOptions(
             reason=command.reason,
             signer_name=common_name(certificate),
             signed_at=self.clock.now(),
@@ -75,8 +77,8 @@ class SignPdf:
             owner_password=self.owner_password,
         )
         try:
-            return PdfSignResult(sign_pdf(command.pdf, signing.sign, chain, options))
-        except PdfSigningError as error:
+            return PdfSignResult(pdf_signature.sign_pdf(command.pdf, signing.sign, chain, options))
+        except pdf_signature.PdfSigningError as error:
             raise KeyManagerError(Errors.PDF_SIGNING, str(error)) from None
 
 
