@@ -18,7 +18,7 @@ from entrypoints.settings import Settings
 from tests.support.http_api import b64url, b64url_decode, ok, post
 from tests.support.lockstep import run_in_lockstep
 from tests.support.pkcs11 import PROTECTED, token_private_key_attributes
-from tests.support.repo import REPO_ROOT
+from tests.support.repo import sqlite_pkcs12_env
 
 DATA = b"client crypto data" * 10
 OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
@@ -100,14 +100,7 @@ print(json.dumps({p.value: use_case.execute(p).spki.hex() for p in order}))
 def test_processes_racing_on_a_fresh_data_directory_agree_on_one_pair_each(
     sqlite_settings: Settings, tmp_path: Path
 ) -> None:
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        KEYMANAGER_DATA_DIR=str(sqlite_settings.data_dir),
-        KEYMANAGER_STORE="sqlite",
-        KEYMANAGER_KEYSTORE="pkcs12",
-        KEYMANAGER_KEYSTORE_PASSWORD=sqlite_settings.keystore_password or "",
-    )
+    env = sqlite_pkcs12_env(sqlite_settings.data_dir, sqlite_settings.keystore_password)
     results = run_in_lockstep(tmp_path, CHILD, [["signing"], ["encryption"], ["signing"], ["encryption"]], env)
 
     for purpose in ("signing", "encryption"):

@@ -39,8 +39,7 @@ from application.ports.keystore import KeyAlgorithm, KeystoreError, PrivateKeyOp
 from domain.errors import KeystoreUnavailableError
 from tests.support.lockstep import run_in_lockstep
 from tests.support.pkcs11 import own_session, public_key
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.repo import REPO_ROOT, child_process_env
 
 # python-pkcs11 finalises a search whose C_FindObjectsInit failed on a dead session again in
 # __del__, where the second SessionHandleInvalid can only be reported as "unraisable".
@@ -617,9 +616,7 @@ print(json.dumps({"made": made, "decrypted": decrypted, "aliases": keystore.alia
 
 
 def child_env(token: dict[str, str]) -> dict[str, str]:
-    return dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    return child_process_env(
         SOFTHSM2_CONF=token["conf"],
         PKCS11_MODULE=token["module"],
         PKCS11_TOKEN_LABEL=token["label"],

@@ -49,8 +49,8 @@ from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.support.containers import init_master_keys
 from tests.support.lockstep import run_in_lockstep
+from tests.support.repo import REPO_ROOT, child_process_env
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 API = "/v1/keymanager"
 APP = "REGISTRATION"
 REF = "10001_110011"
@@ -166,16 +166,13 @@ def aliases_of(admin: pg.Connection, schema: str, app: str, ref: str) -> list[li
 
 
 def child_env(settings: Settings) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KEYMANAGER_")}
-    env.update(
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    return child_process_env(
         KEYMANAGER_DATA_DIR=str(settings.data_dir),
         KEYMANAGER_STORE="postgres",
         KEYMANAGER_DB_URL=settings.db_url or "",
         KEYMANAGER_KEYSTORE="pkcs12",
         KEYMANAGER_KEYSTORE_PASSWORD=PASSWORD,
     )
-    return env
 
 
 def verify_issued_by(pem: str, issuer_pem: str) -> None:

@@ -3,7 +3,6 @@ several OS processes sharing one data directory."""
 from __future__ import annotations
 
 import base64
-import os
 import sqlite3
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from entrypoints.containers import Container, build_container
 from entrypoints.settings import Settings
 from tests.support.containers import init_master_keys
 from tests.support.lockstep import run_in_lockstep
+from tests.support.repo import sqlite_pkcs12_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = "REGISTRATION"
@@ -166,14 +166,7 @@ def test_processes_racing_for_fresh_keys_agree_on_one_key_per_tuple(sqlite_setti
 
     processes = 4
     refs = [f"race-ref-{n}" for n in range(5)]
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        KEYMANAGER_DATA_DIR=str(sqlite_settings.data_dir),
-        KEYMANAGER_STORE="sqlite",
-        KEYMANAGER_KEYSTORE="pkcs12",
-        KEYMANAGER_KEYSTORE_PASSWORD=sqlite_settings.keystore_password or "",
-    )
+    env = sqlite_pkcs12_env(sqlite_settings.data_dir, sqlite_settings.keystore_password)
     # each child visits the refs in another order
     orders = [["race1", *(refs[number:] + refs[:number])] for number in range(processes)]
     results = run_in_lockstep(tmp_path, CHILD, orders, env)

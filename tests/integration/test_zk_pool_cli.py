@@ -12,7 +12,6 @@ batches remain then, a margin of about half a second even on SQLite.
 from __future__ import annotations
 
 import base64
-import os
 import random
 import re
 import signal
@@ -27,7 +26,7 @@ import pytest
 from application.keys.zk import key_check
 from domain.zk import ZK_MASTER
 from entrypoints.settings import Settings
-from tests.support.repo import REPO_ROOT
+from tests.support.repo import REPO_ROOT, child_process_env
 from tests.support.required import adapter_params
 
 SIZE = 20_000
@@ -46,14 +45,12 @@ class Deployment:
         self.db_url = db_url
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KEYMANAGER_")}
-        env.update(
+        env = child_process_env(
             KEYMANAGER_DATA_DIR=str(self.data_dir),
             KEYMANAGER_KEYSTORE_PASSWORD=PASSWORD,
             KEYMANAGER_STORE=self.store,
             KEYMANAGER_KEYSTORE="pkcs12",
             PYTHONUNBUFFERED="1",
-            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
         )
         if self.db_url:
             env["KEYMANAGER_DB_URL"] = self.db_url

@@ -13,6 +13,25 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 START = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
 
 
+def child_process_env(**variables: str) -> dict[str, str]:
+    """The environment of a child process running the service's code: this one's, without any
+    KEYMANAGER_* setting (a child is configured only by ``variables``), with the repository importable."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("KEYMANAGER_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    env.update(variables)
+    return env
+
+
+def sqlite_pkcs12_env(data_dir: Path, keystore_password: str | None) -> dict[str, str]:
+    """A child on the embedded store and keystore of ``data_dir``."""
+    return child_process_env(
+        KEYMANAGER_DATA_DIR=str(data_dir),
+        KEYMANAGER_STORE="sqlite",
+        KEYMANAGER_KEYSTORE="pkcs12",
+        KEYMANAGER_KEYSTORE_PASSWORD=keystore_password or "",
+    )
+
+
 def read_vectors() -> dict[str, str]:
     """``name=value`` lines of jdk_jose4j_vectors.txt."""
     values = {}
