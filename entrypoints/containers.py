@@ -315,13 +315,13 @@ class Container(containers.DeclarativeContainer):
     legacy_sign = providers.Factory(LegacySign, signing_keys=signing_keys, clock=clock)
     legacy_validate = providers.Factory(LegacyValidate, signing_keys=signing_keys)
 
-    # -- PDF signing (issue 15) --
+    # PDF signing (ADR 0020)
     sign_pdf = providers.Factory(
         SignPdf, signing_keys=signing_keys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock,
         owner_password=config.pdf_owner_password,
     )
 
-    # -- COSE / CWT (issue 15) --
+    # COSE and CWT (ADR 0020)
     cose_options = providers.Singleton(
         CoseOptions,
         kid_prefix=config.cose_kid_prefix,
@@ -345,7 +345,7 @@ class Container(containers.DeclarativeContainer):
     cose_verify1 = providers.Factory(CoseVerify1, check=cose_signature_check)
     cwt_verify = providers.Factory(CwtVerify, check=cose_signature_check, clock=clock, options=cose_options)
 
-    # -- client crypto (issue 15) --
+    # Client crypto: the service's client keys, a client's keys (ADR 0020)
     client_keys = providers.Singleton(
         ClientKeys, keystore=keystore, uow_factory=uow_factory, clock=clock, defaults=certificate_defaults
     )

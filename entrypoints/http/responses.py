@@ -169,14 +169,14 @@ class TokenIdResponse(Schema):
     tokenID = text()
 
 
-# -- PDF signing (issue 15) ---------------------------------------------------------------------
+# -- PDF signing (ADR 0020) --------------------------------------------------------------------
 
 
 class PdfSignResponse(Schema):
     data = text(description="the signed PDF, base64url without padding")
 
 
-# -- COSE / CWT (issue 15) -----------------------------------------------------------------------
+# -- COSE and CWT (ADR 0020) --------------------------------------------------------------------
 
 
 class CoseSignResponse(Schema):
@@ -190,7 +190,7 @@ class CoseVerifyResponse(Schema):
     trustValid = text(example="TRUST_NOT_VERIFIED")
 
 
-# -- client crypto (issue 15) --------------------------------------------------------------------
+# -- client crypto (ADR 0020) -------------------------------------------------------------------
 
 
 class TpmSignResponse(Schema):

@@ -526,7 +526,7 @@ def _flatten(messages: Any, path: str = "") -> list[str]:
     return [f"{path} {messages}".strip()]
 
 
-# -- PDF signing (issue 15) ---------------------------------------------------------------------
+# -- PDF signing (ADR 0020) --------------------------------------------------------------------
 
 #: base64url of a one-page blank PDF (310 bytes, written by hand), the API document's example.
 PDF_EXAMPLE = (
@@ -587,7 +587,7 @@ class PdfSignRequest(_Dto):
         }
 
 
-# -- COSE / CWT (issue 15) -----------------------------------------------------------------------
+# -- COSE and CWT (ADR 0020) --------------------------------------------------------------------
 
 #: Verifiable on any server until 2035: signed with the RFC 8032 test key, its certificate in the message.
 COSE_SIGN1_EXAMPLE = (  # mosip-cose-pdf.md A.11 V2
@@ -715,7 +715,7 @@ class CwtVerifyRequest(CoseVerifyRequest):
         return {**super().command_fields(data), "issuer": data["issuer"], "subject": data["subject"]}
 
 
-# -- client crypto (issue 15) --------------------------------------------------------------------
+# -- client crypto (ADR 0020) -------------------------------------------------------------------
 
 #: An RSA-2048 public key (SPKI; its private half was discarded) and its SHA256withRSA signature over
 #: DATA_EXAMPLE: on a fresh server /csverifysign answers true and /tpmencrypt encrypts to it.
