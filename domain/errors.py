@@ -123,6 +123,18 @@ class Errors(Enum):
     CC_SYMMETRIC_KEY = ErrorSpec("KER-CC-006", "Symmetric key generation failed.")
     CC_TPM_NULL = ErrorSpec("KER-CC-007", "TPM is null.")
     CC_SIGNED_DATA_NULL = ErrorSpec("KER-CC-008", "Signed Data is null.")
+    # Licence keys (KER-LKM-*)
+    LICENSE_TSP_EMPTY = ErrorSpec("KER-LKM-001", "TSP entered is null or empty.")
+    LICENSE_LENGTH = ErrorSpec("KER-LKM-002", "Length of the generated license key is not valid.")
+    LICENSE_PERMISSION_NOT_ACCEPTED = ErrorSpec("KER-LKM-003", "Permission value entered is not accepted.")
+    LICENSE_NOT_FOUND = ErrorSpec("KER-LKM-004", "LicenseKey Not Found.")
+    LICENSE_EXPIRED = ErrorSpec("KER-LKM-005", "LicenseKey Expired.")
+    LICENSE_KEY_EMPTY = ErrorSpec("KER-LKM-006", "License Key entered is null or empty.")
+    LICENSE_PERMISSION_EMPTY = ErrorSpec("KER-LKM-007", "Permission entered is an empty string.")
+    LICENSE_EXPIRY_PAST = ErrorSpec("KER-LKM-008", "Expiry DateTime should be ahead of current DateTime.")
+    LICENSE_NO_PERMISSIONS = ErrorSpec(
+        "KER-LKM-009", "No Permissions has been mapped to the entered TSP-LicenseKey Pair."
+    )
     # Crypto core (KER-FSE-*)
     INVALID_KEY = ErrorSpec(
         "KER-FSE-001",

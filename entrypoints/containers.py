@@ -355,6 +355,10 @@ class Container(containers.DeclarativeContainer):
     verify_client_signature = providers.Factory(VerifyClientSignature)
     encrypt_for_client = providers.Factory(EncryptForClient)
 
+    # -- key migration (issue 16) --
+
+    # -- licence keys (issue 16) --
+
 
 def postgres_options(settings: Settings) -> PostgresOptions | None:
     if settings.store != "postgres":

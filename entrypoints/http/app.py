@@ -14,7 +14,9 @@ from . import (
     client_crypto,
     cose,
     cryptomanager,
+    key_migration,
     keymanager,
+    license_keys,
     metrics,
     openapi,
     partner,
@@ -33,6 +35,7 @@ from .url_text import install_url_check
 API_PREFIX = "/v1/keymanager"
 CONTROLLERS = (
     keymanager.api, cryptomanager.api, signature.api, cose.api, partner.api, zk.api, client_crypto.api, token_id.api,
+    key_migration.api, license_keys.api,
     actuator.api, metrics.api, openapi.api, swagger_ui.api,
 )
 

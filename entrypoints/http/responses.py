@@ -208,3 +208,7 @@ class TpmCryptoResponse(Schema):
 class ClientPublicKeyResponse(Schema):
     publicKey = text(description="base64url SubjectPublicKeyInfo (DER) of the service's client key")
 
+
+# -- key migration (issue 16) --------------------------------------------------------------------
+
+# -- licence keys (issue 16) ---------------------------------------------------------------------

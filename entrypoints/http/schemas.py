@@ -803,6 +803,10 @@ class ClientPublicKeyRequest(_Dto):
     serverProfile = required_text("Dev")  # required, and ignored, as in the reference
 
 
+# -- key migration (issue 16) --------------------------------------------------------------------
+
+# -- licence keys (issue 16) ---------------------------------------------------------------------
+
 # -- query parameters ---------------------------------------------------------------------------
 
 
