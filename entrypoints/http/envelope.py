@@ -38,6 +38,7 @@ def format_local(instant: datetime) -> str:
 MAX_DEPTH = 32
 TOO_DEEP = f"Invalid request: the body is nested deeper than {MAX_DEPTH} levels"
 NOT_UNICODE = "Invalid request: the body holds text that is not valid Unicode"
+NUL_CHARACTER = "Invalid request: the body holds a NUL character"
 BAD_REQUESTTIME = "Invalid request: requesttime must be an ISO 8601 date-time such as 2024-05-01T10:15:30.123Z"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # "\ud800" escapes decode to lone surrogates: not text
 # The reference's LocalDateTime (ISO local date-time, trailing Z accepted), offsets allowed too.
@@ -88,6 +89,9 @@ def _check_tree(body: dict[str, Any]) -> None:
 def _check_text(text: str) -> None:
     if not text.isascii() and _SURROGATE.search(text):  # isascii() is O(1): most text stops there
         raise ValidationError([NOT_UNICODE])
+    # Java strings hold U+0000, PostgreSQL text cannot: refused before it reaches a query.
+    if "\x00" in text:
+        raise ValidationError([NUL_CHARACTER])
 
 
 def _check_requesttime(value: Any) -> None:

@@ -237,3 +237,32 @@ def test_utf8_text_in_a_url_is_accepted() -> None:
     client = create_app(settings).test_client()
     response = client.get("/v1/keymanager/tokenid/%C3%A9t%C3%A9/partner")
     assert response.status_code == 200 and response.get_json()["errors"] is None
+
+
+# -- NUL characters: Java strings hold them, PostgreSQL text cannot ---------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("method,url,body", [
+    ("get", "/getCertificate?applicationId=REGISTRATION&referenceId=a%00b", None),
+    ("get", "/tokenid/12%0034/partner", None),
+    ("post", "/encrypt", wrap(crypto(ref="a\u0000b"))),
+    ("post", "/generateMasterKey/CERTIFICATE", wrap({"applicationId": "REGIS\u0000TRATION", "force": False})),
+    ("post", "/uploadCACertificate", wrap({"certificateData": "x", "partnerDomain": "FT\u0000M"})),
+])
+def test_a_nul_character_is_refused_before_it_reaches_postgresql(
+    make_container, postgres_schema_url, method, url, body, caplog
+) -> None:
+    from tests.support.containers import init_master_keys
+
+    settings = Settings(store="postgres", keystore="memory", db_url=postgres_schema_url)
+    container = make_container(settings)
+    init_master_keys(container)
+    client = create_app(settings, container).test_client()
+    with caplog.at_level("ERROR"):
+        if body is None:
+            response = client.get(API + url)
+        else:
+            response = send(client, url, body, method)
+    message = refused(response, caplog, mentions="NUL character")
+    assert "URL" in message if body is None else "body" in message
