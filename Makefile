@@ -37,6 +37,7 @@ test: $(STAMP)
 	bash tests/support/ensure_chromium.sh
 	bash tests/support/ensure_tpm.sh
 	bash tests/support/ensure_poppler.sh
+	bash tests/support/ensure_jdk.sh
 	$(MAKE) lint
 	$(BIN)/python -m pytest
 

@@ -125,7 +125,9 @@ class Errors(Enum):
     CC_SIGNED_DATA_NULL = ErrorSpec("KER-CC-008", "Signed Data is null.")
     # Licence keys (KER-LKM-*)
     LICENSE_TSP_EMPTY = ErrorSpec("KER-LKM-001", "TSP entered is null or empty.")
-    LICENSE_LENGTH = ErrorSpec("KER-LKM-002", "Length of the generated license key is not valid.")
+    LICENSE_LENGTH = ErrorSpec(
+        "KER-LKM-002", "The length of license key generated was not of the specified length."
+    )
     LICENSE_PERMISSION_NOT_ACCEPTED = ErrorSpec("KER-LKM-003", "Permission value entered is not accepted.")
     LICENSE_NOT_FOUND = ErrorSpec("KER-LKM-004", "LicenseKey Not Found.")
     LICENSE_EXPIRED = ErrorSpec("KER-LKM-005", "LicenseKey Expired.")
@@ -203,6 +205,21 @@ class ValidationError(KeyManagerError):
         self.messages = messages or [Errors.INVALID_REQUEST.value.message]
         super().__init__(Errors.INVALID_REQUEST)
         self.message = "; ".join(self.messages)
+
+
+class MultipleErrors(KeyManagerError):
+    """Several business errors reported together, one ``{errorCode, message}`` item each, in order
+    (the reference's licence validation: InvalidArgumentsException, LicenseKeyServiceException)."""
+
+    def __init__(self, errors: list[Errors]) -> None:
+        if not errors:
+            raise ValueError("MultipleErrors needs at least one error")
+        super().__init__(errors[0])
+        self.errors = tuple(errors)
+        self.message = "; ".join(error.value.message for error in self.errors)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(error.value.code, error.value.message) for error in self.errors]
 
 
 class StoreUnavailableError(KeyManagerError):

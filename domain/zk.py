@@ -8,6 +8,8 @@ from .keys import IDENTITY_CACHE, KERNEL, KeyTuple
 
 #: The ZK master key: an AES-256 key in the keystore.
 ZK_MASTER = KeyTuple(KERNEL, IDENTITY_CACHE)
+#: The lock that serialises writers of the pool (a tuple no key has): its initialisation, migrations.
+POOL_LOCK = KeyTuple("#data_encrypt_keystore", "")
 ACTIVE = "Active"
 #: Validity of a ZK master key the pool generator creates (the reference's keys-generator).
 ZK_MASTER_VALIDITY_DAYS = 1825

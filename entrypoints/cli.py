@@ -8,10 +8,17 @@ import logging
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from application.keys.hierarchy import audit_subject
 from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
+from application.use_cases.keystore.import_keystore import (
+    ImportKeystoreCommand,
+    ImportState,
+    KeystoreImportError,
+    read_keystore_file,
+)
 from domain.audit import verify_chain
 from domain.current_key import current_aliases, pre_expire_days
 from domain.errors import KeyManagerError
@@ -254,6 +261,35 @@ def build_parser() -> argparse.ArgumentParser:
                    "interrupted run stopped. Creates the store and the keystore when absent.",
                    *STORE_ENV, *KEYSTORE_ENV, "KEYMANAGER_ZK_POOL_SIZE")
     zk_init.add_argument("--size", type=int, help="pool size (default KEYMANAGER_ZK_POOL_SIZE, 10000)")
+    keystore = commands.add_parser("keystore", help="the keystore (PKCS#12 directory or PKCS#11 token)",
+                                   description="The configured keystore: the PKCS#12 directory or the PKCS#11 token.")
+    keystore_actions = keystore.add_subparsers(dest="action", required=True)
+    keystore_import = _add(
+        keystore_actions, "import", "import the reference Java service's PKCS#12 keystore (idempotent)",
+        "Import every key of the reference Java service's PKCS#12 keystore file (ROOT, module keys, KERNEL/SIGN, "
+        "EC signing keys, the ZK master key) into the configured keystore under the same aliases, so that the "
+        "key_alias rows of an existing mosip_keymgr database resolve. All or nothing: a wrong password, a damaged "
+        "file or an entry of a kind the key manager does not hold stops it before anything is written. Keys already "
+        "present are reported as such. Lists aliases and kinds, never key material. The file's password comes from "
+        "--password-file, else from standard input (prompted for on a terminal). Exit 1 when refused or failed.",
+        *STORE_ENV, *KEYSTORE_ENV)
+    keystore_import.add_argument("file", metavar="FILE.p12", type=Path, help="the reference's keystore file")
+    keystore_import.add_argument("--password-file", metavar="PATH", type=Path,
+                                 help="a file whose first line is the keystore password "
+                                      "(mosip.kernel.keymanager.hsm.keystore-pass)")
+    config = commands.add_parser("config", help="the configuration as read", description="The configuration "
+                                 "as read from the environment and the reference's Spring properties.")
+    config_actions = config.add_subparsers(dest="action", required=True)
+    config_check = _add(
+        config_actions, "check", "list what the reference's configuration maps to, ignores and refuses",
+        "Read the reference's Spring properties (KEYMANAGER_SPRING_PROPERTIES or --properties) and Spring's "
+        "environment names (MOSIP_KERNEL_...), then list what is mapped to which of our variables (secrets shown "
+        "only as set), what is ignored and why, and what is invalid; then check our settings. Read-only: opens "
+        "no store or keystore. Exit 1 when something is invalid.",
+        "KEYMANAGER_SPRING_PROPERTIES", "Spring's names of the reference's properties", "and ours")
+    config_check.add_argument("--properties", metavar="PATH[,PATH]",
+                              help="the reference's .properties/.yml files, a later one winning "
+                                   "(instead of KEYMANAGER_SPRING_PROPERTIES)")
     rotate = _add(commands, "rotate", "make the successors of the keys that are due",
                   "Make the successor of every key in its pre-expiry window (ROOT, then module keys, then base "
                   "keys), so that no request pays for key generation. Safe to run on several instances at once: "
@@ -282,6 +318,63 @@ class NoKeyStore(Exception):
     """A read-only command found no key store where the settings point."""
 
 
+def read_import_password(password_file: Path | None, stdin: Any = None) -> str:
+    """The PKCS#12 file's password: the first line of ``password_file``, else a line of standard
+    input (prompted for, without echo, on a terminal). Only the line break is removed: the
+    reference uses keystore-pass as it is. Never printed."""
+    stdin = stdin or sys.stdin
+    if password_file is not None:
+        try:
+            text = password_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            raise ConfigurationError(f"cannot read the password file {password_file}") from None
+        line = text.splitlines()[0] if text.splitlines() else ""
+    elif stdin.isatty():
+        line = getpass.getpass("keystore password: ")
+    else:
+        line = stdin.readline().rstrip("\r\n")
+    if not line.strip():
+        raise ConfigurationError("the keystore password is empty")
+    return line
+
+
+def report_import_refusal(path: Path, error: KeystoreImportError) -> int:
+    print(f"keymanager: keystore import of {path}: {error.message}", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
+def read_import_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ConfigurationError(f"cannot read {path}: {error.strerror}") from None
+
+
+def run_keystore_import(container: Container, path: Path, command: ImportKeystoreCommand, out=sys.stdout) -> int:
+    """``keystore import FILE.p12``: one line per key (alias, kind, imported / already present, and
+    the key_alias row's app:ref), then the key_alias rows still without a key. Exit 1 when refused."""
+    try:
+        result = container.import_keystore().execute(command)
+    except KeystoreImportError as error:
+        return report_import_refusal(path, error)
+    rows = [(key.alias, key.kind, key.state.value, key.key_tuple or "(no key_alias row)") for key in result.keys]
+    header = ("ALIAS", "KIND", "STATE", "KEY")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)
+    imported = sum(1 for key in result.keys if key.state is ImportState.IMPORTED)
+    print(f"{imported} imported, {len(result.keys) - imported} already present "
+          f"({container.keystore().health().detail})", file=out)
+    if result.unresolved:
+        print(f"{len(result.unresolved)} key_alias row(s) name a keystore key that is still missing "
+              "(data encrypted to them cannot be decrypted):", file=out)
+        for missing in result.unresolved:
+            print(f"  {missing.key_tuple}  {missing.alias}", file=out)
+    return 0
+
+
 def run_rotate(container: Container, within_days: float = 0, out=sys.stdout) -> int:
     """``rotate --due [--within DAYS]``: one line per renewed (or failed) tuple; exit 1 when any failed."""
     done = container.rotate_due_keys().execute(timedelta(days=max(0.0, within_days)))
@@ -297,7 +390,7 @@ def run_rotate(container: Container, within_days: float = 0, out=sys.stdout) -> 
 
 
 def is_read_only(args: argparse.Namespace) -> bool:
-    """Only init, serve, db upgrade and zk init may create a key store."""
+    """Only init, serve, db upgrade, zk init and keystore import may create a key store."""
     return args.command in ("status", "audit") or (args.command == "db" and args.action == "version")
 
 
@@ -340,6 +433,10 @@ def open_existing(settings: Settings, *, keystore: bool, upgrade: bool) -> Conta
 
 
 def _command(args: argparse.Namespace) -> int:
+    if args.command == "config":  # its report is the point: an invalid configuration is listed, not raised
+        from .reference_config import run_config_check
+
+        return run_config_check(properties=args.properties, out=sys.stdout)
     try:
         settings = Settings.from_env()
         configure_logging(settings.log_format)
@@ -356,6 +453,13 @@ def _command(args: argparse.Namespace) -> int:
         if args.command in ("db", "audit"):
             # They never open the keystore: no password, PIN or keystore directory is read or made.
             settings = settings.with_overrides(keystore="memory")
+        # Asked before anything is opened or created (a refusal then changes nothing).
+        if args.command == "keystore":
+            try:
+                import_command = read_keystore_file(read_import_file(args.file),
+                                                    read_import_password(args.password_file))
+            except KeystoreImportError as error:
+                return report_import_refusal(args.file, error)
         if needs_existing_store(args):
             container = open_existing(settings, keystore=args.command in ("status", "rotate"),
                                       upgrade=args.command != "db")
@@ -365,6 +469,8 @@ def _command(args: argparse.Namespace) -> int:
             return run_db(container, settings, args.action, out=sys.stdout)
         if args.command == "audit":
             return run_audit(container, args.action, getattr(args, "limit", 20), out=sys.stdout)
+        if args.command == "keystore":
+            return run_keystore_import(container, args.file, import_command)
         if args.command == "zk":
             size = args.size if args.size is not None else settings.zk_pool_size
             return run_zk_init(container, max(0, size), out=sys.stdout)

@@ -29,10 +29,11 @@ from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFacto
 from application.crypto.primitives import generate_rsa_key
 from application.keys.client_keys import ClientKeys
 from application.keys.hierarchy import CertificateDefaults, KeyHierarchy
-from application.keys.signing import SigningKeys
+from application.keys.signing import KeyIdRule, SigningKeys
 from application.keys.symmetric import SymmetricKeys
 from application.keys.zk import ZkKeys
 from application.partner_trust.store import PartnerTrustStore
+from application.ports.keystore import KeyAlgorithm, KeystoreError
 from application.support.audit_writer import AuditWriter
 from application.support.ttl_cache import TtlLruCache
 from application.support.work_limiter import WorkLimiter
@@ -47,6 +48,9 @@ from application.use_cases.cryptomanager.encrypt_data import EncryptData
 from application.use_cases.cryptomanager.generate_argon2_hash import Argon2Parameters, GenerateArgon2Hash
 from application.use_cases.cryptomanager.jwt_encryption import JwtDecrypt, JwtEncrypt
 from application.use_cases.cryptomanager.pin_encryption import PinEncryption
+from application.use_cases.key_migration.migrate_base_key import MigrateBaseKey
+from application.use_cases.key_migration.migrate_zk_keys import MigrateZkKeys
+from application.use_cases.key_migration.zk_temp_certificate import GetZkTempCertificate
 from application.use_cases.keymanager.generate_csr import GenerateCsr
 from application.use_cases.keymanager.generate_ec_sign_key import GenerateEcSignKey
 from application.use_cases.keymanager.generate_master_key import GenerateMasterKey
@@ -58,12 +62,17 @@ from application.use_cases.keymanager.revoke_key import RevokeKey
 from application.use_cases.keymanager.rotate_due_keys import RotateDueKeys
 from application.use_cases.keymanager.upload_certificate import UploadCertificate
 from application.use_cases.keymanager.upload_other_domain_certificate import UploadOtherDomainCertificate
+from application.use_cases.keystore.import_keystore import ImportKeystore
+from application.use_cases.license_keys.fetch_license_permissions import FetchLicensePermissions
+from application.use_cases.license_keys.generate_license_key import GenerateLicenseKey
+from application.use_cases.license_keys.map_license_permissions import MapLicensePermissions
 from application.use_cases.partner.get_ca_certificate_trust_path import GetCaCertificateTrustPath
 from application.use_cases.partner.get_ca_certificates import GetCaCertificates
 from application.use_cases.partner.get_partner_certificate import GetPartnerCertificate
 from application.use_cases.partner.upload_ca_certificate import UploadCaCertificate
 from application.use_cases.partner.upload_partner_certificate import UploadPartnerCertificate
 from application.use_cases.partner.verify_certificate_trust import VerifyCertificateTrust
+from application.use_cases.signature.certificate_chain import CertificateChains
 from application.use_cases.signature.legacy_signature import LegacySign, LegacyValidate
 from application.use_cases.signature.sign_jws import JwsSign
 from application.use_cases.signature.sign_jwt import JwtSign
@@ -76,6 +85,7 @@ from application.use_cases.zk.init_zk_pool import InitZkPool
 from application.use_cases.zk.zk_decrypt import ZkDecrypt
 from application.use_cases.zk.zk_encrypt import ZkEncrypt
 from application.use_cases.zk.zk_reencrypt_random_key import ZkReEncryptRandomKey
+from domain.errors import KeystoreUnavailableError
 from domain.partner_trust import PartnerTrustPolicy
 
 from .secret_files import keystore_password, pkcs11_pin, tokenid_salts
@@ -157,6 +167,7 @@ class Container(containers.DeclarativeContainer):
         policy_cache=policy_cache,
         certificate_cache=certificate_cache,
         rsa_key_source=rsa_key_source,
+        ed25519_in_keystore=config.ed25519_in_keystore,
     )
 
     generate_master_key = providers.Factory(
@@ -254,6 +265,7 @@ class Container(containers.DeclarativeContainer):
     init_zk_pool = providers.Factory(
         InitZkPool, symmetric_keys=symmetric_keys, zk_keys=zk_keys, uow_factory=uow_factory
     )
+    import_keystore = providers.Factory(ImportKeystore, keystore=keystore, uow_factory=uow_factory, clock=clock)
     zk_encrypt = providers.Factory(
         ZkEncrypt,
         zk_keys=zk_keys,
@@ -304,12 +316,19 @@ class Container(containers.DeclarativeContainer):
         GenerateTokenId, salts=tokenid_salts.provider, length=config.tokenid_length
     )
 
+    # The kid and includeCertificateChain of the JWS and COSE signing endpoints
+    key_ids = providers.Singleton(KeyIdRule, prefix=config.sign_kid_prefix, include=config.sign_include_keyid)
+    certificate_chains = providers.Singleton(
+        CertificateChains, hierarchy=hierarchy, uow_factory=uow_factory, trust_store=partner_trust_store,
+        clock=clock, trust_domain=config.partner_trust_domain,
+    )
+
     jwt_sign = providers.Factory(
-        JwtSign, signing_keys=signing_keys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock
+        JwtSign, signing_keys=signing_keys, chains=certificate_chains, key_ids=key_ids, clock=clock
     )
     jwt_verify = providers.Factory(JwtVerify, signing_keys=signing_keys, trust=verify_certificate_trust, clock=clock)
     jws_sign = providers.Factory(
-        JwsSign, signing_keys=signing_keys, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock
+        JwsSign, signing_keys=signing_keys, chains=certificate_chains, key_ids=key_ids, clock=clock
     )
     sign_raw_data = providers.Factory(SignRawData, signing_keys=signing_keys, clock=clock)
     legacy_sign = providers.Factory(LegacySign, signing_keys=signing_keys, clock=clock)
@@ -324,8 +343,6 @@ class Container(containers.DeclarativeContainer):
     # COSE and CWT (ADR 0020)
     cose_options = providers.Singleton(
         CoseOptions,
-        kid_prefix=config.cose_kid_prefix,
-        include_kid=config.cose_include_kid,
         cwt_issuer=config.cwt_issuer,
         cwt_expire_days=config.cwt_expire_days,
         cwt_not_before_days=config.cwt_not_before_days,
@@ -335,7 +352,7 @@ class Container(containers.DeclarativeContainer):
         expected_subject=config.cwt_expected_subject,
     )
     cose_signer = providers.Factory(
-        CoseSigner, signing_keys=signing_keys, hierarchy=hierarchy, uow_factory=uow_factory, options=cose_options
+        CoseSigner, signing_keys=signing_keys, chains=certificate_chains, key_ids=key_ids
     )
     cose_sign1 = providers.Factory(CoseSign1, signer=cose_signer, clock=clock)
     cwt_sign = providers.Factory(CwtSign, signer=cose_signer, clock=clock, options=cose_options)
@@ -356,8 +373,23 @@ class Container(containers.DeclarativeContainer):
     encrypt_for_client = providers.Factory(EncryptForClient)
 
     # -- key migration (issue 16) --
+    migrate_base_key = providers.Factory(MigrateBaseKey, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock)
+    get_zk_temp_certificate = providers.Factory(
+        GetZkTempCertificate, hierarchy=hierarchy, uow_factory=uow_factory, keystore=keystore, clock=clock,
+        defaults=certificate_defaults,
+    )
+    migrate_zk_keys = providers.Factory(
+        MigrateZkKeys, hierarchy=hierarchy, zk_keys=zk_keys, uow_factory=uow_factory, keystore=keystore, clock=clock
+    )
 
     # -- licence keys (issue 16) --
+    generate_license_key = providers.Factory(
+        GenerateLicenseKey, uow_factory=uow_factory, clock=clock, length=config.licensekey_length
+    )
+    map_license_permissions = providers.Factory(
+        MapLicensePermissions, uow_factory=uow_factory, clock=clock, accepted_permissions=config.licensekey_permissions
+    )
+    fetch_license_permissions = providers.Factory(FetchLicensePermissions, uow_factory=uow_factory, clock=clock)
 
 
 def postgres_options(settings: Settings) -> PostgresOptions | None:
@@ -393,11 +425,30 @@ def derived_config(settings: Settings) -> dict[str, object]:
     }
 
 
+def check_keystore_algorithms(container: Container, settings: Settings) -> None:
+    """KEYMANAGER_ED25519_IN_KEYSTORE with an HSM that cannot make or use Ed25519 keys is a
+    configuration error, reported at start rather than at the first generateECSignKey. A token
+    that cannot be reached now is left to the first request (and to the health check)."""
+    if not (settings.ed25519_in_keystore and settings.keystore == "pkcs11"):
+        return
+    try:
+        missing = container.keystore().missing_mechanisms(KeyAlgorithm.ED25519)
+    except (KeystoreError, KeystoreUnavailableError):
+        return
+    if missing:
+        raise ConfigurationError(
+            f"KEYMANAGER_ED25519_IN_KEYSTORE=true, but the PKCS#11 token '{settings.pkcs11_token_label}' "
+            f"offers no {' and no '.join(missing)}: it cannot hold Ed25519 signing keys (set it to false to keep "
+            "them in the database)"
+        )
+
+
 def build_container(settings: Settings, *, upgrade: bool | None = None) -> Container:
     """The container for these settings. The store's schema is brought up to date
     unless ``upgrade`` is False (or, for PostgreSQL, KEYMANAGER_DB_AUTO_UPGRADE=false)."""
     container = Container()
     container.config.from_dict(settings.as_config() | derived_config(settings))
+    check_keystore_algorithms(container, settings)
     if upgrade is None:
         upgrade = settings.store == "sqlite" or settings.db_auto_upgrade
     if upgrade and settings.store != "memory":

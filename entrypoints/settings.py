@@ -20,6 +20,9 @@ from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from domain.license_keys import DEFAULT_LENGTH as DEFAULT_LICENSE_LENGTH
+from domain.license_keys import DEFAULT_PERMISSIONS as DEFAULT_LICENSE_PERMISSIONS
+from domain.license_keys import LICENSE_KEY_COLUMN
 from domain.partner_trust import DEFAULT_PARTNER_DOMAINS
 
 DEFAULT_INIT_KEYS = (
@@ -89,6 +92,16 @@ def upper_comma_list(env: Mapping[str, str], name: str) -> tuple[str, ...] | Non
     return tuple(item.upper() for item in items) if items else None
 
 
+def upper_text(env: Mapping[str, str], name: str) -> str | None:
+    value = text(env, name)
+    return value.upper() if value else None
+
+
+def path_list(env: Mapping[str, str], name: str) -> tuple[Path, ...] | None:
+    items = comma_list(env, name)
+    return tuple(Path(item) for item in items) if items else None
+
+
 def number(kind: type = int, *, at_least: float | None = None, at_most: float | None = None) -> Parser:
     """A non-negative int or float; a value outside [at_least, at_most] is moved to the nearer bound."""
     def parse(env: Mapping[str, str], name: str) -> float | None:
@@ -152,6 +165,13 @@ def setting(env: str, parse: Parser, default: Any, doc: str, *, shown: str | Non
 
 @dataclass(frozen=True)
 class Settings:
+    # -- the reference's configuration, beneath ours (entrypoints/reference_config.py)
+    spring_properties: tuple[Path, ...] = setting(
+        "KEYMANAGER_SPRING_PROPERTIES", path_list, (),
+        "the reference's Spring `.properties` (or `.yml`) files, comma-separated, a later one winning; their "
+        "properties (and Spring's environment names, e.g. `MOSIP_KERNEL_KEYMANAGER_HSM_KEYSTORE_TYPE`) are mapped "
+        "beneath these variables (see \"Reading the reference's configuration\"; `keymanager config check`)")
+
     # -- the HTTP server (entrypoints/server)
     data_dir: Path = setting(
         "KEYMANAGER_DATA_DIR", path, Path("var"),
@@ -231,6 +251,12 @@ class Settings:
     keystore_password_file: Path | None = setting(
         "KEYMANAGER_KEYSTORE_PASSWORD_FILE", path, None,
         "a file holding the PKCS#12 keystore password (used when `KEYMANAGER_KEYSTORE_PASSWORD` is unset)")
+    ed25519_in_keystore: bool = setting(
+        "KEYMANAGER_ED25519_IN_KEYSTORE", flag, False,
+        "`generateECSignKey` makes `ED25519_SIGN` keys in the keystore, issued by ROOT (with `pkcs11`: inside the "
+        "HSM, which must offer `CKM_EC_EDWARDS_KEY_PAIR_GEN` and `CKM_EDDSA`, checked at start), instead of in the "
+        "database wrapped by the application's key (the reference's "
+        "`mosip.kernel.keymanager.ed25519.hsm.support.enabled`); existing keys keep working either way")
 
     # -- the key ceremony, caches
     auto_init: bool = setting(
@@ -314,6 +340,10 @@ class Settings:
     partner_trust_cache_seconds: float = setting(
         "KEYMANAGER_PARTNER_TRUST_CACHE_SECONDS", number(float), 7200.0,
         "longest a domain's parsed trust store stays cached (any upload refreshes it at once)")
+    partner_trust_domain: str = setting(
+        "KEYMANAGER_PARTNER_TRUST_DOMAIN", upper_text, "TRUST_CA",
+        "the domain whose CA certificates give `includeCertificateChain` its chain when our own key hierarchy "
+        "does not (a key certified by an outside CA; `mosip.kernel.partner.trust.validate.domain.name`)")
 
     # -- zero-knowledge encryption (ADR 0013)
     zk_pool_size: int = setting(
@@ -325,13 +355,18 @@ class Settings:
         "KEYMANAGER_ZK_PUBLIC_KEY_REF_IDS", comma_list, ("PUBLIC_KEY",),
         "the references of those certificates, comma-separated")
 
+    # -- the signing key's id in JWS and COSE headers (mosip-api.md §1.9, mosip-cose-pdf.md A.4)
+    sign_kid_prefix: str = setting(
+        "KEYMANAGER_SIGN_KID_PREFIX", text, "",
+        "prefix of the `kid` that `jwtSign`, `jwsSign` (and `/v2`), `coseSign1` and `cwtSign` write before the key "
+        "id; `PAYLOAD_ISSUER`: the payload's `iss` and `#` (`mosip.kernel.keymanager.signature.kid.prepend`)",
+        shown="empty")
+    sign_include_keyid: bool = setting(
+        "KEYMANAGER_SIGN_INCLUDE_KEYID", flag, True,
+        "those endpoints write the `kid` (COSE: when a header asks for it; "
+        "`mosip.kernel.keymanager.jwtsign.include.keyid`)")
+
     # -- COSE / CWT (issue 15): the reference's code defaults (mosip-cose-pdf.md A.10)
-    cose_kid_prefix: str = setting(
-        "KEYMANAGER_COSE_KID_PREFIX", text, "",
-        "prefix of the COSE `kid`; `PAYLOAD_ISSUER`: the payload's issuer and `#`", shown="empty")
-    cose_include_kid: bool = setting(
-        "KEYMANAGER_COSE_INCLUDE_KID", flag, True,
-        "`coseSign1`/`cwtSign` write the key id when a header asks for `kid`")
     cwt_issuer: str = setting(
         "KEYMANAGER_CWT_ISSUER", text, "", "`cwtSign`: the `iss` claim when the request has no `issuer`",
         shown="empty")
@@ -379,6 +414,15 @@ class Settings:
     tokenid_length: int = setting(
         "KEYMANAGER_TOKENID_LENGTH", number(int, at_least=1), 36, "token ID digits")
 
+    # -- licence keys of trusted service providers (license/generate, license/permission)
+    licensekey_length: int = setting(
+        "KEYMANAGER_LICENSEKEY_LENGTH", number(int, at_least=1, at_most=LICENSE_KEY_COLUMN), DEFAULT_LICENSE_LENGTH,
+        f"letters and digits of a new licence key, 1 to {LICENSE_KEY_COLUMN} (`mosip.kernel.licensekey.length`)")
+    licensekey_permissions: tuple[str, ...] = setting(
+        "KEYMANAGER_LICENSEKEY_PERMISSIONS", comma_list, DEFAULT_LICENSE_PERMISSIONS,
+        "comma-separated: `license/permission` accepts a permission that contains one of them "
+        "(`mosip.kernel.licensekey.permissions`; setting it replaces the whole list)")
+
     # -- PDF signing (pdf/sign)
     pdf_owner_password: str | None = setting(
         "KEYMANAGER_PDF_OWNER_PASSWORD", verbatim, None,
@@ -415,6 +459,9 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Every declared setting from its variable; unset or blank ones keep their defaults."""
         env = os.environ if env is None else env
+        from .reference_config import with_reference_config  # imported here: it imports this module
+
+        env = with_reference_config(env)  # the reference's properties, mapped beneath ours
         values: dict[str, Any] = {}
         for name, declared in declarations().items():
             value = declared.parse(env, declared.env)

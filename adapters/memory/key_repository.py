@@ -15,6 +15,7 @@ from domain.keys import DEFAULT_POLICIES, KeyAlias, KeyPolicy, KeyTuple, StoredK
 from domain.partner_trust import CaCertificateRecord, PartnerCertificateRecord
 from domain.zk import ZkPoolRow
 
+from .license_keys import LicenseTables, MemoryLicenseKeys
 from .trust_store import MemoryTrustStore
 from .zk_pool import MemoryZkKeyPool
 
@@ -31,6 +32,7 @@ class MemoryStore:
         self.partner_certificates: dict[str, PartnerCertificateRecord] = {}
         self.trust_version = 0  # bumped by every commit that adds CA rows
         self.zk_pool: dict[int, ZkPoolRow] = {}
+        self.licenses = LicenseTables()  # licensekey_list, tsp_licensekey_map, licensekey_permission
         self.audit_records: list[AuditRecord] = []  # the audit chain (MemoryAuditLog reads it)
         self.data_lock = threading.Lock()
         # One creation lock for the whole store: simple, and deadlock-free.
@@ -147,6 +149,7 @@ class MemoryUnitOfWork:
         self.keys = MemoryKeyRepository(store)
         self.trust = MemoryTrustStore(store)
         self.zk = MemoryZkKeyPool(store)
+        self.licenses = MemoryLicenseKeys(store)
         self.audit = MemoryAuditTrail(store)
         self._locked = False
 
@@ -154,6 +157,7 @@ class MemoryUnitOfWork:
         self.keys = MemoryKeyRepository(self._store)
         self.trust = MemoryTrustStore(self._store)
         self.zk = MemoryZkKeyPool(self._store)
+        self.licenses = MemoryLicenseKeys(self._store)
         self.audit = MemoryAuditTrail(self._store)
         return self
 
@@ -181,6 +185,7 @@ class MemoryUnitOfWork:
             self._store.retired_thumbprints.update(self.keys.staged_retired)
             self.trust.commit()
             self._store.zk_pool.update(self.zk.staged)
+            self.licenses.commit()
             seal_onto(self._store, self.audit.staged)
         self.rollback()
 
@@ -191,6 +196,7 @@ class MemoryUnitOfWork:
         self.keys.staged_retired.clear()
         self.trust.clear()
         self.zk.staged.clear()
+        self.licenses.clear()
         self.audit.staged.clear()
 
 

@@ -5,16 +5,19 @@ Useful for tests and local runs; the key objects never leave this module.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from application.crypto.primitives import (
+    AES_KEY_LENGTHS,
     RsaKeySource,
     SoftwareKey,
     aes_ecb,
     generate_key,
     generate_rsa_key,
+    key_pair_for_import,
     public_key_to_spki,
     random_bytes,
     rsa_oaep_decrypt,
@@ -91,6 +94,24 @@ class MemoryKeystore:
 
     def decrypt_blocks(self, alias: str, data: bytes) -> bytes:
         return aes_ecb(self._secret(alias), data, encrypt=False)
+
+    def import_key_pair(self, alias: str, private_key_pkcs8: bytes, certificate_chain: Sequence[bytes]) -> None:
+        try:
+            key, certificate_der = key_pair_for_import(private_key_pkcs8, certificate_chain)
+        except ValueError as error:
+            raise KeystoreError(f"Cannot import {alias}: {error}") from None
+        with self._lock:
+            if alias in self._entries or alias in self._secrets:
+                raise KeystoreError(f"Alias already exists: {alias}")
+            self._entries[alias] = (key, certificate_der)
+
+    def import_secret_key(self, alias: str, key: bytes) -> None:
+        if len(key) not in AES_KEY_LENGTHS:
+            raise KeystoreError(f"Cannot import {alias}: not an AES key")
+        with self._lock:
+            if alias in self._entries or alias in self._secrets:
+                raise KeystoreError(f"Alias already exists: {alias}")
+            self._secrets[alias] = bytes(key)
 
     def delete(self, alias: str) -> None:
         with self._lock:

@@ -5,8 +5,8 @@ by the reference can be read: the private key carries CKA_ID = alias; the
 certificate object carries CKA_LABEL = CKA_ID = alias; AES keys CKA_LABEL = alias.
 Private keys are generated inside the token, sensitive and never extractable;
 no public-key object is kept for RSA keys (the public key is read from the
-private key's modulus and exponent); an EC key keeps its token public-key object
-(same CKA_ID), since an EC private key object does not carry the point.
+private key's modulus and exponent); an EC or Ed25519 key keeps its token public-key
+object (same CKA_ID), since such a private key object does not carry the point.
 
 Sessions: the user logs in once per process, on a session kept only for that
 (PKCS#11 login belongs to the process, and python-pkcs11 closes a session that
@@ -37,18 +37,23 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import pkcs11
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11
-from pkcs11.util.ec import encode_ec_public_key, encode_ecdsa_signature, encode_named_curve_parameters
+from pkcs11.util.ec import (
+    decode_ec_public_key,
+    encode_ec_public_key,
+    encode_ecdsa_signature,
+    encode_named_curve_parameters,
+)
 
-from application.crypto.primitives import require_whole_blocks
+from application.crypto.primitives import AES_KEY_LENGTHS, key_pair_for_import, require_whole_blocks
 from application.ports.keystore import (
     KeyAlgorithm,
     KeystoreError,
@@ -89,6 +94,14 @@ TOKEN_LOOKUP_ATTEMPTS = 4
 _OAEP_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, None)
 _PSS_SHA256 = (Mechanism.SHA256, pkcs11.MGF.SHA256, 32)
 _CURVES = {KeyAlgorithm.EC_P256: "secp256r1", KeyAlgorithm.EC_SECP256K1: "secp256k1"}
+#: Ed25519 in a token (PKCS#11 3.0): the curve named by its OID in CKA_EC_PARAMS, and what the token must offer.
+_ED25519_OID = "1.3.101.112"
+_MECHANISMS_NEEDED = {
+    KeyAlgorithm.ED25519: (
+        ("CKM_EC_EDWARDS_KEY_PAIR_GEN", Mechanism.EC_EDWARDS_KEY_PAIR_GEN),
+        ("CKM_EDDSA", Mechanism.EDDSA),
+    ),
+}
 
 _LIBRARY_LOCKS: dict[str, threading.RLock] = {}
 _LIBRARY_LOCKS_GUARD = threading.Lock()
@@ -398,6 +411,8 @@ class Pkcs11Keystore:
             for cls in (ObjectClass.PRIVATE_KEY, ObjectClass.SECRET_KEY):
                 if list(session.get_objects({Attribute.CLASS: cls, Attribute.ID: alias.encode()})):
                     raise KeystoreError(f"alias already exists: {alias}")
+            if algorithm is KeyAlgorithm.ED25519:
+                return _generate_ed25519(session, self._missing(algorithm), alias, private_template)
             if algorithm is KeyAlgorithm.RSA_2048:
                 public, private = session.generate_keypair(
                     KeyType.RSA,
@@ -440,18 +455,7 @@ class Pkcs11Keystore:
                 raise KeystoreError("the certificate is not for the key under this alias")
             for old in self._certificates(session, alias):
                 old.destroy()
-            session.create_object(
-                {
-                    Attribute.CLASS: ObjectClass.CERTIFICATE,
-                    Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
-                    Attribute.TOKEN: True,
-                    Attribute.PRIVATE: False,
-                    Attribute.LABEL: alias,
-                    Attribute.ID: alias.encode(),
-                    Attribute.SUBJECT: certificate.subject.public_bytes(),
-                    Attribute.VALUE: certificate_der,
-                }
-            )
+            session.create_object(_certificate_object(alias, certificate, certificate_der))
 
         self._call(store)
 
@@ -505,9 +509,23 @@ class Pkcs11Keystore:
                 # Hash here, sign the digest in the token (CKM_ECDSA is the widely supported form).
                 raw = bytes(key.sign(hashlib.sha256(data).digest(), mechanism=Mechanism.ECDSA))
                 return encode_ecdsa_signature(raw)
+            if key.key_type == KeyType.EC_EDWARDS and scheme is SignatureScheme.ED25519:
+                return bytes(key.sign(data, mechanism=Mechanism.EDDSA))  # pure Ed25519 (no parameters)
             raise PrivateKeyOperationError("signature scheme does not fit the key")
 
         return self._call(run)
+
+    def missing_mechanisms(self, algorithm: KeyAlgorithm) -> list[str]:
+        """The PKCS#11 mechanisms the token lacks to make and use keys of ``algorithm`` (none for
+        RSA and EC, which every token this service supports offers). For a start-up check."""
+        return self._call(lambda session: self._missing(KeyAlgorithm(algorithm)))
+
+    def _missing(self, algorithm: KeyAlgorithm) -> list[str]:
+        needed = _MECHANISMS_NEEDED.get(algorithm, ())
+        if not needed:
+            return []
+        offered = set(self._token.slot.get_mechanisms())
+        return [name for name, mechanism in needed if mechanism not in offered]
 
     def delete(self, alias: str) -> None:
         def remove(session: Any) -> None:
@@ -517,6 +535,8 @@ class Pkcs11Keystore:
                     obj.destroy()
             for obj in self._certificates(session, alias):
                 obj.destroy()
+            for obj in list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: alias})):
+                obj.destroy()  # the reference's layout: CKA_LABEL only
             self._local.keys.pop(alias, None)
             self._local.keys.pop("secret:" + alias, None)
 
@@ -525,10 +545,13 @@ class Pkcs11Keystore:
     def aliases(self) -> list[str]:
         def list_ids(session: Any) -> list[str]:
             found = list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
-            found += list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY}))
-            if not found:
+            secrets = list(session.get_objects({Attribute.CLASS: ObjectClass.SECRET_KEY}))
+            if not found and not secrets:
                 self._require_login(session)
-            return sorted(bytes(obj[Attribute.ID]).decode("utf-8", "replace") for obj in found)
+            names = [bytes(obj[Attribute.ID]).decode("utf-8", "replace") for obj in found]
+            # A secret key the reference stored (SunPKCS11) has CKA_LABEL = alias and no CKA_ID.
+            names += [bytes(obj[Attribute.ID]).decode("utf-8", "replace") or obj[Attribute.LABEL] for obj in secrets]
+            return sorted(names)
 
         return self._call(list_ids)
 
@@ -581,6 +604,71 @@ class Pkcs11Keystore:
 
         self._call(generate)
 
+    # -- keys made elsewhere (keymanager keystore import) ---------------------------------------------
+
+    def import_key_pair(self, alias: str, private_key_pkcs8: bytes, certificate_chain: Sequence[bytes]) -> None:
+        """The key becomes a token object as sensitive and non-extractable as a generated one (it
+        is not CKA_ALWAYS_SENSITIVE / CKA_NEVER_EXTRACTABLE: it did exist outside the token); an EC
+        key gets its public-key object too, as generate_key_pair leaves one."""
+        try:
+            key, certificate_der = key_pair_for_import(private_key_pkcs8, certificate_chain)
+        except ValueError as error:
+            raise KeystoreError(f"Cannot import {alias}: {error}") from None
+        certificate = x509.load_der_x509_certificate(certificate_der)
+        objects = [_private_key_object(alias, key)]
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            spki = key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            objects.append({
+                **decode_ec_public_key(spki, encode_ec_point=True),
+                Attribute.CLASS: ObjectClass.PUBLIC_KEY,
+                Attribute.TOKEN: True,
+                Attribute.VERIFY: True,
+                Attribute.ID: alias.encode(),
+                Attribute.LABEL: alias,
+            })
+        objects.append(_certificate_object(alias, certificate, certificate_der))
+        self._call(lambda session: self._create_all(session, alias, objects))
+
+    def import_secret_key(self, alias: str, key: bytes) -> None:
+        if len(key) not in AES_KEY_LENGTHS:
+            raise KeystoreError(f"Cannot import {alias}: not an AES key")
+        template = {
+            Attribute.CLASS: ObjectClass.SECRET_KEY,
+            Attribute.KEY_TYPE: KeyType.AES,
+            Attribute.TOKEN: True,
+            Attribute.PRIVATE: True,
+            Attribute.SENSITIVE: True,
+            Attribute.EXTRACTABLE: False,
+            Attribute.ENCRYPT: True,
+            Attribute.DECRYPT: True,
+            Attribute.LABEL: alias,
+            Attribute.ID: alias.encode(),
+            Attribute.VALUE: bytes(key),
+        }
+        self._call(lambda session: self._create_all(session, alias, [template]))
+
+    @staticmethod
+    def _create_all(session: Any, alias: str, templates: list[dict[Any, Any]]) -> None:
+        """Create the objects of one key, all or none."""
+        taken: list[dict[Any, Any]] = [{Attribute.CLASS: cls, Attribute.ID: alias.encode()}
+                                       for cls in (ObjectClass.PRIVATE_KEY, ObjectClass.SECRET_KEY)]
+        taken.append({Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.LABEL: alias})  # the reference's layout
+        if any(list(session.get_objects(template)) for template in taken):
+            raise KeystoreError(f"Alias already exists: {alias}")
+        created: list[Any] = []
+        try:
+            for template in templates:
+                created.append(session.create_object(template))
+        except BaseException:
+            for obj in created:
+                try:
+                    obj.destroy()
+                except p11.PKCS11Error:
+                    pass
+            raise
+
     def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
         require_whole_blocks(data)
         return self._call(
@@ -598,7 +686,10 @@ class Pkcs11Keystore:
         key = cache.get("secret:" + alias)
         if key is None:
             try:
-                key = session.get_key(object_class=ObjectClass.SECRET_KEY, id=alias.encode())
+                try:
+                    key = session.get_key(object_class=ObjectClass.SECRET_KEY, id=alias.encode())
+                except p11.NoSuchKey:  # the reference's layout (SunPKCS11 storeSkey): CKA_LABEL only
+                    key = session.get_key(object_class=ObjectClass.SECRET_KEY, label=alias)
             except p11.NoSuchKey:
                 self._require_same_token()  # a token that went away finds nothing too (_private_key)
                 self._require_login(session)
@@ -609,14 +700,101 @@ class Pkcs11Keystore:
         return key
 
 
+def _generate_ed25519(session: Any, missing: list[str], alias: str, private_template: dict[Any, Any]) -> bytes:
+    """An Ed25519 pair made in the token (CKM_EC_EDWARDS_KEY_PAIR_GEN); like an EC key, the public
+    key stays on the token beside the private one (same CKA_ID)."""
+    if missing:
+        log.error("PKCS#11 token lacks %s: it cannot hold Ed25519 keys", ", ".join(missing))
+        raise KeystoreError(f"the PKCS#11 token lacks {', '.join(missing)} (Ed25519 keys)")
+    parameters = session.create_domain_parameters(
+        KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: encode_named_curve_parameters(_ED25519_OID)}, local=True
+    )
+    _, private = parameters.generate_keypair(
+        mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
+        id=alias.encode(),
+        label=alias,
+        store=True,
+        public_template={Attribute.TOKEN: True, Attribute.VERIFY: True},
+        private_template=private_template,
+    )
+    return _spki(session, private)
+
+
+def _ed25519_point(public: Any) -> bytes:
+    """The 32-byte key from CKA_EC_POINT: a DER OCTET STRING (PKCS#11 3.0, SoftHSM2) or, on some
+    tokens, the bare bytes."""
+    point = bytes(public[Attribute.EC_POINT])
+    if len(point) == 34 and point[:2] == b"\x04\x20":
+        return point[2:]
+    return point
+
+
+def _certificate_object(alias: str, certificate: x509.Certificate, certificate_der: bytes) -> dict[Any, Any]:
+    """The certificate object of the reference's layout: CKA_LABEL = CKA_ID = alias."""
+    return {
+        Attribute.CLASS: ObjectClass.CERTIFICATE,
+        Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+        Attribute.TOKEN: True,
+        Attribute.PRIVATE: False,
+        Attribute.LABEL: alias,
+        Attribute.ID: alias.encode(),
+        Attribute.SUBJECT: certificate.subject.public_bytes(),
+        Attribute.VALUE: certificate_der,
+    }
+
+
+def _private_key_object(alias: str, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> dict[Any, Any]:
+    """A private key object for a key made elsewhere, protected as generated ones are."""
+    template: dict[Any, Any] = {
+        Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+        Attribute.TOKEN: True,
+        Attribute.PRIVATE: True,
+        Attribute.SENSITIVE: True,
+        Attribute.EXTRACTABLE: False,
+        Attribute.SIGN: True,
+        Attribute.ID: alias.encode(),
+        Attribute.LABEL: alias,
+    }
+    if isinstance(key, rsa.RSAPrivateKey):
+        numbers = key.private_numbers()
+
+        def big(value: int) -> bytes:
+            return value.to_bytes((value.bit_length() + 7) // 8 or 1, "big")
+
+        return template | {
+            Attribute.KEY_TYPE: KeyType.RSA,
+            Attribute.DECRYPT: True,
+            Attribute.MODULUS: big(numbers.public_numbers.n),
+            Attribute.PUBLIC_EXPONENT: big(numbers.public_numbers.e),
+            Attribute.PRIVATE_EXPONENT: big(numbers.d),
+            Attribute.PRIME_1: big(numbers.p),
+            Attribute.PRIME_2: big(numbers.q),
+            Attribute.EXPONENT_1: big(numbers.dmp1),
+            Attribute.EXPONENT_2: big(numbers.dmq1),
+            Attribute.COEFFICIENT: big(numbers.iqmp),
+        }
+    size = (key.curve.key_size + 7) // 8
+    return template | {
+        Attribute.KEY_TYPE: KeyType.EC,
+        Attribute.EC_PARAMS: encode_named_curve_parameters(key.curve.name),
+        Attribute.VALUE: key.private_numbers().private_value.to_bytes(size, "big"),
+    }
+
+
 def _spki(session: Any, private_key: Any) -> bytes:
     """SubjectPublicKeyInfo of a token key: RSA from the private key's modulus and
-    exponent, EC from the public-key object kept beside it (same CKA_ID)."""
+    exponent, EC and Ed25519 from the public-key object kept beside it (same CKA_ID)."""
     if private_key.key_type == KeyType.RSA:
         public_key: Any = rsa.RSAPublicNumbers(
             int.from_bytes(bytes(private_key[Attribute.PUBLIC_EXPONENT]), "big"),
             int.from_bytes(bytes(private_key[Attribute.MODULUS]), "big"),
         ).public_key()
+    elif private_key.key_type == KeyType.EC_EDWARDS:
+        public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=bytes(private_key[Attribute.ID]))
+        try:
+            public_key = ed25519.Ed25519PublicKey.from_public_bytes(_ed25519_point(public))
+        except ValueError:
+            raise KeystoreError("the token's Edwards-curve key is not an Ed25519 key") from None
     else:
         public = session.get_key(object_class=ObjectClass.PUBLIC_KEY, id=bytes(private_key[Attribute.ID]))
         public_key = serialization.load_der_public_key(encode_ec_public_key(public))

@@ -16,21 +16,24 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, pkcs12
 
 from application.crypto.primitives import (
+    AES_KEY_LENGTHS,
     RsaKeySource,
     SoftwareKey,
     aes_ecb,
     generate_key,
     generate_rsa_key,
+    key_pair_for_import,
     public_key_to_spki,
     random_bytes,
     rsa_oaep_decrypt,
@@ -117,11 +120,28 @@ class Pkcs12Keystore:
             raise PrivateKeyOperationError("signature scheme does not fit the key") from None
 
     def generate_secret_key(self, alias: str) -> None:
+        self._store_secret(alias, random_bytes(32))
+
+    def import_key_pair(self, alias: str, private_key_pkcs8: bytes, certificate_chain: Sequence[bytes]) -> None:
+        if self._path(alias).exists() or self._secret_path(alias).exists():
+            raise KeystoreError(f"Alias already exists: {alias}")
+        try:
+            key, certificate_der = key_pair_for_import(private_key_pkcs8, certificate_chain)
+        except ValueError as error:
+            raise KeystoreError(f"Cannot import {alias}: {error}") from None
+        self._write(alias, key, x509.load_der_x509_certificate(certificate_der), exclusive=True)
+
+    def import_secret_key(self, alias: str, key: bytes) -> None:
+        if len(key) not in AES_KEY_LENGTHS:
+            raise KeystoreError(f"Cannot import {alias}: not an AES key")
+        self._store_secret(alias, bytes(key))
+
+    def _store_secret(self, alias: str, key: bytes) -> None:
         path = self._secret_path(alias)
         if path.exists() or self._path(alias).exists():
             raise KeystoreError(f"Alias already exists: {alias}")
         salt, nonce = random_bytes(16), random_bytes(12)
-        sealed = AESGCM(self._file_key(salt)).encrypt(nonce, random_bytes(32), _SECRET_MAGIC + alias.encode())
+        sealed = AESGCM(self._file_key(salt)).encrypt(nonce, key, _SECRET_MAGIC + alias.encode())
         self._write_bytes(alias, path, _SECRET_MAGIC + salt + nonce + sealed, exclusive=True)
 
     def encrypt_blocks(self, alias: str, data: bytes) -> bytes:
@@ -242,8 +262,8 @@ class Pkcs12Keystore:
         except ValueError:
             # `from None`, and a fixed text: nothing about the password or the key.
             raise KeystoreError(f"Cannot open keystore entry {alias}: wrong password or corrupted file") from None
-        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-            raise KeystoreError(f"Keystore entry {alias} holds no RSA or EC private key")
+        if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
+            raise KeystoreError(f"Keystore entry {alias} holds no RSA, EC or Ed25519 private key")
         return key, certificate.public_bytes(Encoding.DER) if certificate else None
 
     def _write(

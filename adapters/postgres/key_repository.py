@@ -26,6 +26,7 @@ from domain.keys import KeyTuple
 
 from ..sql.audit_log import SqlAuditTrail
 from ..sql.key_repository import SqlKeyRepository
+from ..sql.license_keys import SqlLicenseKeys
 from ..sql.trust_store import SqlTrustStore
 from ..sql.zk_pool import SqlZkKeyPool
 from . import schema as migrations
@@ -186,6 +187,7 @@ class PostgresUnitOfWork:
         self.keys = SqlKeyRepository(self)
         self.trust = SqlTrustStore(self)
         self.zk = SqlZkKeyPool(self)
+        self.licenses = SqlLicenseKeys(self)
         self.audit = SqlAuditTrail(self)
 
     def __enter__(self) -> PostgresUnitOfWork:

@@ -172,6 +172,42 @@ END $$""",
 )""",
             ],
         ),
+        (
+            6,
+            [
+                # The reference's licence key tables (LicenseKeyController, issue 16): created when
+                # missing, so a reference database keeps its rows (and its foreign keys, keymgr-fk.sql).
+                f"""CREATE TABLE IF NOT EXISTS {s}.licensekey_list (
+    license_key character varying(255) NOT NULL,
+    created_dtime timestamp,
+    expiry_dtime timestamp,
+    is_active boolean NOT NULL,{_AUDIT},
+    CONSTRAINT pk_lkeylst PRIMARY KEY (license_key)
+)""",
+                f"""CREATE TABLE IF NOT EXISTS {s}.licensekey_permission (
+    license_key character varying(255) NOT NULL,
+    permission character varying(512),
+    is_active boolean NOT NULL,{_AUDIT},
+    CONSTRAINT pk_lkeyper PRIMARY KEY (license_key)
+)""",
+                f"""CREATE TABLE IF NOT EXISTS {s}.tsp_licensekey_map (
+    tsp_id character varying(36) NOT NULL,
+    license_key character varying(255) NOT NULL,
+    is_active boolean NOT NULL,{_AUDIT},
+    CONSTRAINT pk_tsplkeym PRIMARY KEY (tsp_id, license_key)
+)""",
+                *(
+                    f"""DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '{name}'
+                   AND conrelid = '{s}.{table}'::regclass) THEN
+        ALTER TABLE {s}.{table} ADD CONSTRAINT {name} FOREIGN KEY (license_key)
+            REFERENCES {s}.licensekey_list (license_key) MATCH SIMPLE ON DELETE NO ACTION ON UPDATE NO ACTION;
+    END IF;
+END $$"""
+                    for table, name in (("tsp_licensekey_map", "fk_tsplkeym"), ("licensekey_permission", "fk_lkeyper"))
+                ),
+            ],
+        ),
     ]
 
 

@@ -21,6 +21,7 @@ from domain.keys import KeyTuple
 
 from ..sql.audit_log import SqlAuditTrail
 from ..sql.key_repository import SqlKeyRepository
+from ..sql.license_keys import SqlLicenseKeys
 from ..sql.trust_store import SqlTrustStore
 from ..sql.zk_pool import SqlZkKeyPool
 from . import schema
@@ -118,6 +119,7 @@ class SqliteUnitOfWork:
         self.keys = SqlKeyRepository(self)
         self.trust = SqlTrustStore(self)
         self.zk = SqlZkKeyPool(self)
+        self.licenses = SqlLicenseKeys(self)
         self.audit = SqlAuditTrail(self)
 
     def __enter__(self) -> SqliteUnitOfWork:

@@ -141,6 +141,30 @@ CREATE TABLE km_zk_key_check (
 );
 """,
     ),
+    (
+        6,
+        # The reference's licence key tables (LicenseKeyController, issue 16), its names and columns.
+        f"""
+CREATE TABLE licensekey_list (
+    license_key VARCHAR(255) NOT NULL CONSTRAINT pk_lkeylst PRIMARY KEY,
+    created_dtime TIMESTAMP,
+    expiry_dtime TIMESTAMP,
+    is_active BOOLEAN NOT NULL,{_AUDIT}
+);
+CREATE TABLE licensekey_permission (
+    license_key VARCHAR(255) NOT NULL CONSTRAINT pk_lkeyper PRIMARY KEY
+        CONSTRAINT fk_lkeyper REFERENCES licensekey_list (license_key),
+    permission VARCHAR(512),
+    is_active BOOLEAN NOT NULL,{_AUDIT}
+);
+CREATE TABLE tsp_licensekey_map (
+    tsp_id VARCHAR(36) NOT NULL,
+    license_key VARCHAR(255) NOT NULL CONSTRAINT fk_tsplkeym REFERENCES licensekey_list (license_key),
+    is_active BOOLEAN NOT NULL,{_AUDIT},
+    CONSTRAINT pk_tsplkeym PRIMARY KEY (tsp_id, license_key)
+);
+""",
+    ),
 ]
 
 SEED_USER = "mosipadmin"

@@ -6,9 +6,10 @@ SHA-256/MGF1-SHA-256, RSA key generation and (de)serialisation.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from cryptography.exceptions import InvalidTag
+from cryptography import x509
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -79,12 +80,13 @@ SoftwareKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519Pr
 _CURVES = {KeyAlgorithm.EC_P256: ec.SECP256R1, KeyAlgorithm.EC_SECP256K1: ec.SECP256K1}
 
 
-def generate_key(
-    algorithm: KeyAlgorithm, rsa_key_source: RsaKeySource = generate_rsa_key
-) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+def generate_key(algorithm: KeyAlgorithm, rsa_key_source: RsaKeySource = generate_rsa_key) -> SoftwareKey:
+    algorithm = KeyAlgorithm(algorithm)
     if algorithm is KeyAlgorithm.RSA_2048:
         return rsa_key_source()
-    return ec.generate_private_key(_CURVES[KeyAlgorithm(algorithm)]())
+    if algorithm is KeyAlgorithm.ED25519:
+        return ed25519.Ed25519PrivateKey.generate()
+    return ec.generate_private_key(_CURVES[algorithm]())
 
 
 def sign_with(private_key: SoftwareKey, data: bytes, scheme: SignatureScheme) -> bytes:
@@ -142,3 +144,39 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519Public
 
 def public_key_to_spki(public_key: PublicKey) -> bytes:
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+#: AES key lengths a keystore takes from elsewhere (keystore import); the keys it makes are 32 bytes.
+AES_KEY_LENGTHS = (16, 24, 32)
+#: EC curves a keystore holds (EC signing keys).
+IMPORTABLE_CURVES = (ec.SECP256R1.name, ec.SECP256K1.name)
+
+
+def key_pair_for_import(
+    private_key_pkcs8: bytes, certificate_chain: Sequence[bytes]
+) -> tuple[rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, bytes]:
+    """The private key and the leaf certificate (DER) of a key pair made elsewhere (keystore
+    import), checked: RSA of 2048 bits or more, or EC on P-256 / secp256k1, and a leaf that
+    certifies that key. ValueError says what is wrong, never anything of the key."""
+    try:
+        key = serialization.load_der_private_key(private_key_pkcs8, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ValueError("the private key is not a readable PKCS#8 key") from None
+    if isinstance(key, rsa.RSAPrivateKey):
+        if key.key_size < RSA_KEY_BITS:
+            raise ValueError(f"an RSA key of {key.key_size} bits (at least {RSA_KEY_BITS} needed)")
+    elif isinstance(key, ec.EllipticCurvePrivateKey):
+        if key.curve.name not in IMPORTABLE_CURVES:
+            raise ValueError(f"an EC key on {key.curve.name} (only {', '.join(IMPORTABLE_CURVES)})")
+    else:
+        raise ValueError(f"a {type(key).__name__.removeprefix('_').replace('PrivateKey', '')} key (only RSA and EC)")
+    if not certificate_chain:
+        raise ValueError("no certificate")
+    try:
+        certificate = x509.load_der_x509_certificate(bytes(certificate_chain[0]))
+    except ValueError:
+        raise ValueError("the certificate is not a DER X.509 certificate") from None
+    spki = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    if certificate.public_key().public_bytes(*spki) != public_key_to_spki(key.public_key()):
+        raise ValueError("the certificate is not the key's")
+    return key, bytes(certificate_chain[0])

@@ -65,6 +65,7 @@ KeySigner = Callable[[bytes, SignatureScheme], bytes]
 KEYSTORE_ALGORITHM_BY_REFERENCE = {
     EC_SECP256R1_SIGN: KeyAlgorithm.EC_P256,
     EC_SECP256K1_SIGN: KeyAlgorithm.EC_SECP256K1,
+    ED25519_SIGN: KeyAlgorithm.ED25519,  # only with ed25519_in_keystore
 }
 
 
@@ -126,6 +127,7 @@ class KeyHierarchy:
         policy_cache: TtlLruCache[KeyPolicy | None],
         certificate_cache: TtlLruCache[tuple[x509.Certificate, bytes, StoredKey | None]],
         rsa_key_source: crypto.RsaKeySource = crypto.generate_rsa_key,
+        ed25519_in_keystore: bool = False,
     ) -> None:
         self.uow_factory = uow_factory
         self.keystore = keystore
@@ -134,6 +136,9 @@ class KeyHierarchy:
         self._policies = policy_cache
         self._certificates = certificate_cache
         self._rsa_key_source = rsa_key_source  # base keys (held wrapped in the database)
+        #: New Ed25519 signing keys are made in the keystore, issued by ROOT, like the EC signing
+        #: keys (the reference's mosip.kernel.keymanager.ed25519.hsm.support.enabled).
+        self.ed25519_in_keystore = ed25519_in_keystore
 
     # -- policies -------------------------------------------------------------------------------
 
@@ -169,12 +174,11 @@ class KeyHierarchy:
         cached = self._certificates.get(alias.alias)
         if cached is not None:
             return cached
-        stored = None
-        if alias.key_tuple.in_keystore:
+        stored = None if alias.key_tuple.in_keystore else keys.stored_key(alias.alias)
+        if stored is None and self.held_in_keystore(keys, alias):
             der = self._keystore_certificate(alias.alias)
             certificate = load_der(der)
         else:
-            stored = keys.stored_key(alias.alias)
             if stored is None:
                 raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
             certificate = parse_pem_certificate(stored.certificate_pem)
@@ -182,6 +186,15 @@ class KeyHierarchy:
         entry = (certificate, der, stored)
         self._certificates.put(alias.alias, entry)
         return entry
+
+    @staticmethod
+    def held_in_keystore(keys: KeyRepository, alias: KeyAlias) -> bool:
+        """Whether the key's private key is in the keystore: the keystore tuples' keys, and an
+        Ed25519 signing key made there (it has no key_store row), whatever the setting says now,
+        so keys made before the setting changed keep working."""
+        if alias.key_tuple.in_keystore:
+            return True
+        return alias.ref_id == ED25519_SIGN and keys.stored_key(alias.alias) is None
 
     def _keystore_certificate(self, alias: str) -> bytes:
         try:
@@ -280,7 +293,8 @@ class KeyHierarchy:
     def generate_master(
         self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, subject: Subject, created: list[str]
     ) -> CertifiedKey:
-        """A new keystore-held key for ROOT, a module, KERNEL/SIGN or an EC signing key, issued by ROOT."""
+        """A new keystore-held key for ROOT, a module, KERNEL/SIGN or an EC (or keystore Ed25519)
+        signing key, issued by ROOT."""
         policy = self.require_policy(uow.keys, key_tuple.app_id)
         root_tuple = KeyTuple(ROOT)
         is_root = key_tuple == root_tuple
@@ -354,7 +368,10 @@ class KeyHierarchy:
         self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, subject: Subject, created: list[str]
     ) -> CertifiedKey:
         """An Ed25519 signing key held in the database like a base key: wrapped by, and
-        certified by, the application's master key (KER-KMS-012 when it has none)."""
+        certified by, the application's master key (KER-KMS-012 when it has none); or, with
+        ``ed25519_in_keystore``, made in the keystore and issued by ROOT like an EC signing key."""
+        if self.ed25519_in_keystore:
+            return self.generate_master(uow, key_tuple, at, subject, created)
         keys = uow.keys
         policy = self.require_policy(keys, key_tuple.app_id)
         master = self._current_or_rotated_master(uow, KeyTuple(key_tuple.app_id), at, created)
@@ -399,7 +416,7 @@ class KeyHierarchy:
 
     def signer_for(self, key: CertifiedKey) -> KeySigner:
         """Signs with ``key``'s private key wherever it lives (keystore or database)."""
-        if key.alias.key_tuple.in_keystore:
+        if key.alias.key_tuple.in_keystore or (key.stored is None and key.alias.ref_id == ED25519_SIGN):
             alias = key.alias.alias
             return lambda data, scheme: self.keystore.sign(alias, data, scheme)
         if key.stored is None or key.stored.is_other_domain:
@@ -426,7 +443,9 @@ class KeyHierarchy:
         encrypted_key = crypto.rsa_oaep_encrypt(master_public, session_key)  # type: ignore[arg-type]
         return b64url_encode(envelope.wrap_blob(encrypted_key, sealed))
 
-    def unwrap_private_key(self, stored: StoredKey) -> crypto.SoftwareKey:
+    def unwrap_private_key(self, stored: StoredKey, *, generated_by_us: bool = True) -> crypto.SoftwareKey:
+        """The private key of a key_store row, unwrapped with its master key. ``generated_by_us=False``
+        (a key brought in by migration) also runs the full consistency check of an RSA key."""
         encrypted_key, sealed = envelope.unwrap_blob(b64url_decode(stored.private_key))
         try:
             session_key = self.keystore.decrypt(stored.master_alias, encrypted_key)
@@ -434,7 +453,7 @@ class KeyHierarchy:
             raise KeyManagerError(Errors.INVALID_KEY) from None
         ciphertext, iv = envelope.split_appended_iv(sealed)
         return crypto.private_key_from_pkcs8(
-            crypto.aes_gcm_decrypt(session_key, iv, ciphertext, None), generated_by_us=True
+            crypto.aes_gcm_decrypt(session_key, iv, ciphertext, None), generated_by_us=generated_by_us
         )
 
     @staticmethod

@@ -10,6 +10,7 @@ from domain.keys import KeyTuple
 
 from .audit_log import AuditTrail
 from .key_repository import KeyRepository
+from .license_keys import LicenseKeyRepository
 from .trust_store import TrustStoreRepository
 from .zk_pool import ZkKeyPoolRepository
 
@@ -18,6 +19,7 @@ class UnitOfWork(Protocol):
     keys: KeyRepository
     trust: TrustStoreRepository
     zk: ZkKeyPoolRepository
+    licenses: LicenseKeyRepository
     audit: AuditTrail
 
     def __enter__(self) -> UnitOfWork: ...

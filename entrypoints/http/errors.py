@@ -13,7 +13,14 @@ import traceback
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from domain.errors import Errors, KeyManagerError, ServiceBusyError, StoreUnavailableError, ValidationError
+from domain.errors import (
+    Errors,
+    KeyManagerError,
+    MultipleErrors,
+    ServiceBusyError,
+    StoreUnavailableError,
+    ValidationError,
+)
 
 from .access_log import logged_method, request_id, route_template
 from .auth import AccessDenied, AuthenticationRequired
@@ -43,6 +50,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation(error: ValidationError) -> Response:
         return failure([(error.code, message) for message in error.messages], 200)
+
+    @app.errorhandler(MultipleErrors)
+    def _several(error: MultipleErrors) -> Response:
+        return failure(error.pairs(), 200)
 
     @app.errorhandler(StoreUnavailableError)
     def _unavailable(error: StoreUnavailableError) -> Response:

@@ -211,4 +211,34 @@ class ClientPublicKeyResponse(Schema):
 
 # -- key migration (issue 16) --------------------------------------------------------------------
 
+
+class ZkTempCertificateResponse(Schema):
+    certificate = text(description="PEM: the temporary key's self-signed certificate (RSA-2048, one day)")
+    timestamp = instant()
+
+
+class ZkKeyStatus(Schema):
+    keyIndex = fields.Integer(required=True)
+    statusMessage = text(example="Migration Success",
+                         description='"Migration Success", "Error in Migration" or "Migration Not Allowed. Valid Key '
+                                     'Exists."')
+
+
+class ZkKeyMigrateResponse(Schema):
+    zkEncryptedDataList = fields.List(fields.Nested(ZkKeyStatus), required=True)
+
 # -- licence keys (issue 16) ---------------------------------------------------------------------
+
+
+class LicenseKeyGenerationResponse(Schema):
+    licenseKey = text(description="the new licence key: random letters and digits", example="Lk6xVq2PzR8mNc4T")
+
+
+class LicenseKeyMappingResponse(Schema):
+    status = text(example="Mapped License with the permissions")
+
+
+class LicenseKeyFetchResponse(Schema):
+    permissions = fields.List(
+        fields.String(), required=True, metadata={"description": "the stored permissions, split on ','"}
+    )

@@ -77,7 +77,7 @@ ROLE_TABLE: dict[str, tuple[str, ...]] = {
     "posttpmencryptionpublickey": STD,  # POST /tpmencryption/publickey
     # TokenIDGeneratorController
     "getuinpartnercode": ("ZONAL_ADMIN", "GLOBAL_ADMIN", "ID_AUTHENTICATION", "RESIDENT"),
-    # KeyMigratorController, LicenseKeyController (not implemented yet); the reference leaves
+    # KeyMigratorController, LicenseKeyController; the reference leaves
     # /license/permission without @PreAuthorize: any authenticated caller.
     "postmigratebasekey": ("KEY_MIGRATION_ADMIN",),
     "getzktempcertificate": ("KEY_MIGRATION_ADMIN",),

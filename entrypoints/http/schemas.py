@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
@@ -27,11 +27,15 @@ from application.use_cases.cose.cose_verify import CoseVerifyCommand
 from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
 from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
 from application.use_cases.cryptomanager.jwt_encryption import JwtDecryptCommand, JwtEncryptCommand
+from application.use_cases.key_migration.migrate_base_key import MigrateBaseKeyCommand
+from application.use_cases.key_migration.migrate_zk_keys import MigrateZkKeysCommand, ZkKeyData
 from application.use_cases.keymanager.generate_csr import GenerateCsrCommand
 from application.use_cases.keymanager.generate_ec_sign_key import GenerateEcSignKeyCommand
 from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
 from application.use_cases.keymanager.generate_symmetric_key import GenerateSymmetricKeyCommand
 from application.use_cases.keymanager.revoke_key import RevokeKeyCommand
+from application.use_cases.license_keys.generate_license_key import GenerateLicenseKeyCommand
+from application.use_cases.license_keys.map_license_permissions import MapLicensePermissionsCommand
 from application.use_cases.partner.get_ca_certificates import GetCaCertificatesCommand
 from application.use_cases.partner.upload_ca_certificate import UploadCaCertificateCommand
 from application.use_cases.partner.upload_partner_certificate import UploadPartnerCertificateCommand
@@ -805,7 +809,169 @@ class ClientPublicKeyRequest(_Dto):
 
 # -- key migration (issue 16) --------------------------------------------------------------------
 
+#: A partner's certificate only (PARTNER, privateKey "NA"): on a fresh server the example migrates it, then
+#: answers "Migration Not Allowed. Valid Key Exists." (a self-signed RSA-2048 certificate, 2025-2035).
+MIGRATION_CERTIFICATE_EXAMPLE = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIDMjCCAhqgAwIBAgIUYZknysYOKWj2wJjKCu62hU2EMB8wDQYJKoZIhvcNAQEL\n"
+    "BQAwSjELMAkGA1UEBhMCSU4xGDAWBgNVBAoMD0V4YW1wbGUgUGFydG5lcjEhMB8G\n"
+    "A1UEAwwYZXhhbXBsZS1wYXJ0bmVyLW1pZ3JhdGVkMB4XDTI1MDEwMTAwMDAwMFoX\n"
+    "DTM1MDEwMTAwMDAwMFowSjELMAkGA1UEBhMCSU4xGDAWBgNVBAoMD0V4YW1wbGUg\n"
+    "UGFydG5lcjEhMB8GA1UEAwwYZXhhbXBsZS1wYXJ0bmVyLW1pZ3JhdGVkMIIBIjAN\n"
+    "BgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAs7Px1yRTnqRuziXgrfI4KhR5Il88\n"
+    "jDmh6cwQfor9rH9FG/5WozfqIlXd5uWDYCRzbK23pQ88IWkYhzSOBlGAT8O8f5fK\n"
+    "hLoGROpJSRWw54HYvkmGBzz4+prQi4+Xxd4XmaIaxbrFoaDCjoKCOK0Jm3IQjmET\n"
+    "OzX8X5oo4djZsC0jERi5kQmT/dt+A0dEgV1PAo0ZvvnsKvtvKtpUgpbvBtAW4rCC\n"
+    "GRedQ5Fzks2C/OR003eKXcyKI3jy7V8KypHcCB4ykzD6uJVuRLFEKMOeYImBrxGb\n"
+    "V/jL779pzgSUWx6C9INQpgi3/n7ShBXZNzonZecs8b6Kx6k+QVHek0rOywIDAQAB\n"
+    "oxAwDjAMBgNVHRMBAf8EAjAAMA0GCSqGSIb3DQEBCwUAA4IBAQBlKeD2LJCLeSVd\n"
+    "mcrQdbgv+OefH7vYcaigNaIn3NCNuidS1yXKWJ3RUpjc+f/OmmNcN4E7UFUxPsBO\n"
+    "Az50gyQkAf0NxfrGS+IVefMXJ3qGDV9vhTYswHdTexr9iFqtbLi4MH7BMUpw9H2o\n"
+    "WrY9bg/S0tqXADUl/MtBfZCzjgUdCJstXuRLCYMkDSLy7afOtW9N7QPwMtlEfzdC\n"
+    "qxplPTRBtrHJ0r/OH4vZeEM4P+/QC6wqiDTr5Ws/owooEtgGZknYGCsCgdwsNqBS\n"
+    "EVgMZJxEHOAk/2nh7FQrTgS9BvXA4EwdjO5mkgvon12TRMrs3nN/D1MwwvKxMh7l\n"
+    "7aYPNwGA\n"
+    "-----END CERTIFICATE-----\n"
+)
+MIGRATED_KEY_MIN_YEAR = 1950  # X.509's UTCTime starts there; older instants are not key lifetimes
+
+
+def _migration_instant(value: str) -> None:
+    _annotated_instant(value)
+    if int(value[:4]) < MIGRATED_KEY_MIN_YEAR:
+        raise SchemaError(f"must not be before {MIGRATED_KEY_MIN_YEAR}-01-01")
+
+
+def migration_instant(example: str) -> fields.String:
+    """notBefore / notAfter: the reference's yyyy-MM-dd'T'HH:mm:ss.SSS'Z' (UTC). Deliberately required:
+    the reference answers a null one with HTTP 500."""
+    return fields.String(
+        required=True, allow_none=False, validate=_migration_instant,
+        metadata={"example": example, "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"},
+        error_messages={"required": "must not be null", "null": "must not be null", "invalid": "must be a string"},
+    )
+
+
+def _utc(value: str) -> datetime:
+    return datetime.fromisoformat(value[:23] + "+00:00")  # the form _annotated_instant checked
+
+
+def bounded_text(example: str, most: int) -> fields.String:
+    """A required key id that fits the reference's column (key_alias.app_id 36, ref_id 128 characters)."""
+    field = required_text(example)
+    # (a NUL, which PostgreSQL text cannot hold, is refused for every body by envelope.request_body)
+    field.validators += [validate.Length(max=most, error=f"size must be between 1 and {most}")]
+    return field
+
+
+class MigrateBaseKeyRequest(_Dto):
+    """The reference's KeyMigrateBaseKeyRequestDto: all four texts @NotBlank."""
+
+    applicationId = bounded_text("PARTNER", 36)
+    referenceId = bounded_text("MIGRATION_EXAMPLE", 128)
+    encryptedKeyData = required_text("NA")
+    certificateData = required_text(MIGRATION_CERTIFICATE_EXAMPLE)
+    notBefore = migration_instant("2025-01-01T00:00:00.000Z")
+    notAfter = migration_instant("2035-01-01T00:00:00.000Z")
+    command = MigrateBaseKeyCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "app_id": data["applicationId"],
+            "ref_id": data["referenceId"],
+            "encrypted_key_data": data["encryptedKeyData"].strip(),
+            "certificate_data": data["certificateData"],
+            "not_before": _utc(data["notBefore"]),
+            "not_after": _utc(data["notAfter"]),
+        }
+
+
+class ZkKeyDataItem(_Dto):
+    """ZKKeyDataDto. Deliberately the index is required: the reference's int takes 0 for a missing one."""
+
+    keyIndex = fields.Integer(
+        required=True, allow_none=False, strict=True,
+        validate=validate.Range(*JAVA_INT, error="must be an integer from {min} to {max}"),
+        error_messages={"required": "must not be null", "null": "must not be null", "invalid": "must be an integer"},
+        metadata={"example": 2147483647},
+    )
+    encryptedKeyData = optional_text("bm90LWEtd3JhcHBlZC1rZXk")  # opens to nothing: "Error in Migration"
+    command = ZkKeyData
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"key_index": data["keyIndex"], "encrypted_key_data": data["encryptedKeyData"]}
+
+
+class ZkKeyMigrateRequest(_Dto):
+    """ZKKeyMigrateRequestDto; a null list is KER-KMS-005 (the reference: HTTP 500)."""
+
+    zkEncryptedDataList = fields.List(
+        fields.Nested(ZkKeyDataItem),
+        required=True,
+        allow_none=False,
+        error_messages={"required": "must not be null", "null": "must not be null", "invalid": "must be a list"},
+    )
+    purgeTempKeyFlag = optional_flag()
+    command = MigrateZkKeysCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"keys": list(data["zkEncryptedDataList"]), "purge_temp_key": bool(data["purgeTempKeyFlag"])}
+
 # -- licence keys (issue 16) ---------------------------------------------------------------------
+
+#: Examples for license/permission: the licence key is the one license/generate answered.
+TSP_EXAMPLE, LICENSE_KEY_EXAMPLE = "mpartner-default-auth", "Lk6xVq2PzR8mNc4T"
+_LICENSE_EXPIRY_DOC = {
+    "example": "2099-12-31T23:59:59.999Z", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+}
+
+
+class LicenseGenerateRequest(_Dto):
+    """The reference's LicenseKeyGenerationDto. A blank tspId is the service's KER-LKM-001, not a
+    field error; the expiry is required (the reference answers a null one with HTTP 500)."""
+
+    tspId = optional_text(TSP_EXAMPLE)
+    licenseExpiryTime = fields.String(
+        required=True,
+        allow_none=False,
+        validate=_annotated_instant,
+        error_messages={"required": "must not be null", "null": "must not be null", "invalid": "must be a string"},
+        metadata=_LICENSE_EXPIRY_DOC,
+    )
+    command = GenerateLicenseKeyCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        # _annotated_instant checked the form: yyyy-MM-dd'T'HH:mm:ss.SSS'Z', a UTC instant
+        expires_at = datetime.fromisoformat(data["licenseExpiryTime"][:23]).replace(tzinfo=UTC)
+        return {"tsp_id": data["tspId"], "expires_at": expires_at}
+
+
+class LicensePermissionRequest(_Dto):
+    """The reference's LicenseKeyMappingDto. Blank fields and null, absent or empty permissions are
+    the service's KER-LKM-001/006/007, reported together."""
+
+    tspId = optional_text(TSP_EXAMPLE)
+    licenseKey = optional_text(LICENSE_KEY_EXAMPLE)
+    permissions = fields.List(
+        fields.String(allow_none=True, error_messages={"invalid": "must be a string"}),
+        load_default=None,
+        allow_none=True,
+        error_messages={"invalid": "must be a list of strings"},
+        metadata={"example": ["OTP Authentication", "eKYC - limited"]},
+    )
+    command = MapLicensePermissionsCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {"tsp_id": data["tspId"], "license_key": data["licenseKey"],
+                "permissions": tuple(data["permissions"] or ())}
+
+
+class LicensePermissionQuery(_Dto):
+    """license/permission (GET): both parameters required (KER-KMS-005); blank ones are KER-LKM-001/006."""
+
+    tspId = fields.String(required=True, metadata=_example(TSP_EXAMPLE))
+    licenseKey = fields.String(required=True, metadata=_example(LICENSE_KEY_EXAMPLE))
+
 
 # -- query parameters ---------------------------------------------------------------------------
 

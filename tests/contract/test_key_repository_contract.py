@@ -16,7 +16,9 @@ import pytest
 
 from adapters.memory.key_repository import MemoryUnitOfWorkFactory
 from adapters.postgres.key_repository import PostgresDatabase, PostgresOptions, PostgresUnitOfWorkFactory
+from adapters.postgres.schema import migrations as postgres_migrations
 from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFactory
+from adapters.sqlite.schema import MIGRATIONS as SQLITE_MIGRATIONS
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.keys import DEFAULT_POLICIES, KeyAlias, KeyPolicy, KeyTuple, StoredKey
 from tests.support.required import adapter_params
@@ -24,6 +26,9 @@ from tests.support.required import adapter_params
 T0 = datetime(2025, 1, 15, 9, 30, 0, 123456, tzinfo=UTC)
 APP_TUPLE = KeyTuple("REGISTRATION", "10001_110011")
 MASTER_TUPLE = KeyTuple("REGISTRATION")
+#: Every migration of each store, in order (a new migration needs no edit here).
+SQLITE_VERSIONS = [number for number, _ in SQLITE_MIGRATIONS]
+PG_VERSIONS = [number for number, _ in postgres_migrations("keymgr")]
 
 
 def _memory(request: pytest.FixtureRequest, tmp_path: Path) -> UnitOfWorkFactory:
@@ -415,15 +420,33 @@ REFERENCE_COLUMNS = {
         "partner_domain", "cert_data", "signed_cert_data", "key_usage", "organization_name", "cert_thumbprint",
         "cert_serial_no", "cr_by", "cr_dtimes", "upd_by", "upd_dtimes", "is_deleted", "del_dtimes",
     },
+    # The licence key tables (LicenseKeyController)
+    "licensekey_list": {
+        "license_key", "created_dtime", "expiry_dtime", "is_active", "cr_by", "cr_dtimes", "upd_by", "upd_dtimes",
+        "is_deleted", "del_dtimes",
+    },
+    "licensekey_permission": {
+        "license_key", "permission", "is_active", "cr_by", "cr_dtimes", "upd_by", "upd_dtimes", "is_deleted",
+        "del_dtimes",
+    },
+    "tsp_licensekey_map": {
+        "tsp_id", "license_key", "is_active", "cr_by", "cr_dtimes", "upd_by", "upd_dtimes", "is_deleted",
+        "del_dtimes",
+    },
 }
 PRIMARY_KEYS = {
     "key_alias": ["id"], "key_store": ["id"], "key_policy_def": ["app_id"], "data_encrypt_keystore": ["id"],
     "ca_cert_store": ["cert_id"], "partner_cert_store": ["cert_id"],
+    "licensekey_list": ["license_key"], "licensekey_permission": ["license_key"],
+    "tsp_licensekey_map": ["tsp_id", "license_key"],
 }
 NOT_NULL = {
     "key_alias": {"id", "app_id", "cr_by", "cr_dtimes"},
     "key_store": {"id", "master_key", "private_key", "certificate_data", "cr_by", "cr_dtimes"},
     "key_policy_def": {"app_id", "is_active", "cr_by", "cr_dtimes"},
+    "licensekey_list": {"license_key", "is_active", "cr_by", "cr_dtimes"},
+    "licensekey_permission": {"license_key", "is_active", "cr_by", "cr_dtimes"},
+    "tsp_licensekey_map": {"tsp_id", "license_key", "is_active", "cr_by", "cr_dtimes"},
 }
 
 
@@ -492,9 +515,9 @@ def test_sqlite_master_ref_is_stored_as_empty_string_not_null(sqlite_database: S
 
 def test_sqlite_upgrade_is_idempotent(tmp_path: Path) -> None:
     database = SqliteDatabase(tmp_path / "fresh.sqlite3")
-    assert database.upgrade() == [1, 2, 3, 4, 5]
+    assert database.upgrade() == SQLITE_VERSIONS
     assert database.upgrade() == []
-    assert database.schema_version() == 5
+    assert database.schema_version() == SQLITE_VERSIONS[-1]
     again = SqliteDatabase(tmp_path / "fresh.sqlite3")
     assert again.upgrade() == []
     with SqliteUnitOfWorkFactory(again)() as uow:
@@ -592,13 +615,13 @@ def test_postgres_upgrade_is_idempotent_and_records_its_version(postgres_schema_
     again = PostgresDatabase(PostgresOptions.from_url(postgres_schema_url))
     try:
         assert database.schema_version() == 0
-        assert database.upgrade() == [1, 2, 3, 4, 5]
+        assert database.upgrade() == PG_VERSIONS
         assert database.upgrade() == []
-        assert database.schema_version() == 5
+        assert database.schema_version() == PG_VERSIONS[-1]
         assert again.upgrade() == []
-        assert again.schema_version() == 5
+        assert again.schema_version() == PG_VERSIONS[-1]
         versions = _pg(database, f"SELECT version, applied_dtimes FROM {database.schema}.km_schema_version")
-        assert [version for version, _ in versions] == [1, 2, 3, 4, 5]
+        assert [version for version, _ in versions] == PG_VERSIONS
         assert versions[0][1] is not None
         # Seeding ran once: one row per default policy, nothing duplicated by the second upgrade.
         count = len(DEFAULT_POLICIES)
@@ -632,9 +655,9 @@ def test_postgres_concurrent_upgrades_migrate_once(postgres_schema_url: str) -> 
         for thread in threads:
             thread.join(timeout=30)
         assert not errors
-        assert sorted(results) == [[], [], [], [1, 2, 3, 4, 5]]
+        assert sorted(results) == [[], [], [], PG_VERSIONS]
         assert _pg(databases[0], f"SELECT version FROM {databases[0].schema}.km_schema_version ORDER BY version") == [
-            (1,), (2,), (3,), (4,), (5,)
+            (version,) for version in PG_VERSIONS
         ]
     finally:
         for database in databases:

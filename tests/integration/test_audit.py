@@ -227,16 +227,22 @@ def test_no_record_no_answer(client, app, container, caplog) -> None:
 
 
 def test_caller_text_never_breaks_the_record(client, container) -> None:
-    """Control characters, NUL and over-long text in a recorded field are escaped or clipped
-    with a marker: the record is written and the chain verifies."""
+    """Control characters and over-long text in a recorded field are escaped or clipped with a
+    marker: the record is written and the chain verifies. A NUL is refused before the body is read,
+    and that refusal is recorded too."""
     ok(client, "/encrypt", crypto(b64url(PLAINTEXT)))
-    odd = "ref\x00\x1b[31m\n" + "x" * 10_000
+    odd = "ref\x01\x1b[31m\n" + "x" * 10_000
     body = call(client, "/encrypt", {**crypto(b64url(PLAINTEXT)), "referenceId": odd})
     record = list(container.audit_log().records())[-1]
     outcome = body["errors"][0]["errorCode"] if body["errors"] else SUCCESS  # refused or not: recorded
     assert record.operation == "encrypt" and record.outcome == outcome
-    assert record.ref_id.startswith("ref\\u0000\\u001b[31m\\u000a") and record.ref_id.endswith("...[truncated]")
+    assert record.ref_id.startswith("ref\\u0001\\u001b[31m\\u000a") and record.ref_id.endswith("...[truncated]")
     assert len(record.ref_id) == 256
+
+    body = call(client, "/encrypt", {**crypto(b64url(PLAINTEXT)), "referenceId": "ref\x00"})
+    assert [e["errorCode"] for e in body["errors"]] == ["KER-KMS-005"]
+    record = list(container.audit_log().records())[-1]
+    assert record.operation == "encrypt" and record.outcome == "KER-KMS-005" and record.ref_id is None
     assert verify_chain(container.audit_log().records()).intact
 
 

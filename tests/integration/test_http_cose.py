@@ -473,9 +473,9 @@ def test_cwt_days_from_the_settings(configured) -> None:
 
 
 @pytest.mark.parametrize("overrides, expected_prefix", [
-    ({"cose_kid_prefix": "mosip#"}, "mosip#"),
-    ({"cose_kid_prefix": "payload_issuer"}, "payload-issuer#"),
-    ({"cose_include_kid": False}, None),
+    ({"sign_kid_prefix": "mosip#"}, "mosip#"),
+    ({"sign_kid_prefix": "payload_issuer"}, "payload-issuer#"),
+    ({"sign_include_keyid": False}, None),
 ])
 def test_kid_settings(configured, overrides, expected_prefix) -> None:
     client, container = configured(**overrides)
@@ -485,7 +485,7 @@ def test_kid_settings(configured, overrides, expected_prefix) -> None:
         assert protected == {1: -257}
         return
     assert protected[4] == (expected_prefix + key_id(uni_ident(container, ("KERNEL", "SIGN")))).encode()
-    if overrides.get("cose_kid_prefix") == "payload_issuer":  # a CWT: its iss claim; none: "#" alone
+    if overrides.get("sign_kid_prefix") == "payload_issuer":  # a CWT: its iss claim; none: "#" alone
         token = cwt_sign(client, claim169Payload="a0", issuer="cwt-iss", protectedHeader={"kid": 1})["signedData"]
         kid = cbor2.loads(sign1_parts(token, (61, 18))[0])[4]
         assert kid.startswith(b"cwt-iss#")

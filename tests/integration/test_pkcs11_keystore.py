@@ -267,6 +267,34 @@ def test_key_and_certificate_made_by_hand_in_the_reference_layout_are_usable(key
     assert alias not in fresh.aliases() and fresh.certificate(alias) is None
 
 
+def test_secret_key_made_by_hand_in_the_reference_layout_is_usable(keystore, token) -> None:
+    """A secret key the reference stored (SunPKCS11 P11KeyStore.storeSkey: CKA_LABEL = alias, no
+    CKA_ID), e.g. the ZK master key: listed, usable, not overwritten by an import, deleted."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    alias, value = new_alias(), bytes(range(32))
+    with own_session(token) as session:
+        made = session.create_object({
+            Attribute.CLASS: ObjectClass.SECRET_KEY, Attribute.KEY_TYPE: KeyType.AES, Attribute.VALUE: value,
+            Attribute.LABEL: alias, Attribute.TOKEN: True, Attribute.PRIVATE: True, Attribute.SENSITIVE: True,
+            Attribute.ENCRYPT: True, Attribute.DECRYPT: True,
+        })
+        assert bytes(made[Attribute.ID]) == b""
+
+    fresh = Pkcs11Keystore(token["module"], token["label"], token["pin"])
+    assert alias in fresh.aliases()
+    encryptor = Cipher(algorithms.AES(value), modes.ECB()).encryptor()
+    blocks = bytes(range(200, 232))
+    assert fresh.encrypt_blocks(alias, blocks) == encryptor.update(blocks) + encryptor.finalize()
+    assert fresh.decrypt_blocks(alias, fresh.encrypt_blocks(alias, blocks)) == blocks
+    with pytest.raises(KeystoreError, match="Alias already exists"):
+        fresh.import_secret_key(alias, bytes(32))
+    fresh.delete(alias)
+    assert alias not in fresh.aliases()
+    with pytest.raises(KeystoreError, match="No such alias"):
+        Pkcs11Keystore(token["module"], token["label"], token["pin"]).encrypt_blocks(alias, blocks)
+
+
 # -- input the token refuses -------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from adapters.clock import ManualClock
 from adapters.postgres.key_repository import PostgresDatabase, PostgresOptions, PostgresUnitOfWorkFactory
+from adapters.postgres.schema import migrations as postgres_migrations
 from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
 from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
 from application.use_cases.keymanager.generate_master_key import GenerateMasterKeyCommand
@@ -58,6 +59,8 @@ PASSWORD = "pw"
 MASTER_SPECS = ("ROOT", "REGISTRATION", "KERNEL:SIGN")
 #: How long one request may take while the database is unreachable (socket timeout is 10 s).
 OUTAGE_ANSWER_SECONDS = 12.0
+#: Every migration, in order (a new migration needs no edit here).
+PG_VERSIONS = [number for number, _ in postgres_migrations("keymgr")]
 
 
 # -- fixtures and helpers -------------------------------------------------------------------------
@@ -303,7 +306,7 @@ def test_upgrade_of_an_older_reference_database(
 
     database = PostgresDatabase(PostgresOptions.from_url(postgres_schema_url))
     try:
-        assert database.upgrade() == [1, 2, 3, 4, 5]
+        assert database.upgrade() == PG_VERSIONS
 
         columns = {
             table: {name for (name,) in admin.run(
@@ -359,8 +362,10 @@ def test_upgrade_of_an_older_reference_database(
             assert legacy_master[0].thumbprint is None and legacy_master[0].uni_ident is None
 
         assert database.upgrade() == []
-        assert database.schema_version() == 5
-        assert admin.run(f"SELECT version FROM {schema}.km_schema_version ORDER BY version") == [[1], [2], [3], [4], [5]]
+        assert database.schema_version() == PG_VERSIONS[-1]
+        assert admin.run(f"SELECT version FROM {schema}.km_schema_version ORDER BY version") == [
+            [version] for version in PG_VERSIONS
+        ]
         assert admin.run(f"SELECT count(*) FROM {schema}.key_alias") == [[len(legacy_keys)]]
     finally:
         database.close()

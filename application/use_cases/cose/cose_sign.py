@@ -1,13 +1,13 @@
 """coseSign1 and cwtSign: a payload, or a CWT claims set, signed as a tagged COSE_Sign1 (lower-case hex)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from application.crypto import cbor
 from application.crypto.cwt_claims import ISS, ClaimsRequest, build_claims
+from application.keys.signing import payload_issuer
 from application.ports.clock import Clock
 from application.use_cases.cose.options import CoseOptions
 from application.use_cases.cose.signer import CoseSigner, SignWith, epoch_ms
@@ -57,15 +57,6 @@ def _sign_with(command: CoseSignCommand | CwtSignCommand) -> SignWith:
     )
 
 
-def _json_issuer(payload: bytes) -> str | None:
-    try:
-        document = json.loads(payload)
-    except (ValueError, RecursionError):
-        return None
-    issuer = document.get("iss") if isinstance(document, dict) else None
-    return issuer if isinstance(issuer, str) else None
-
-
 class CoseSign1:
     """The payload is base64url; it is signed as the reference signs it: read as UTF-8 text and
     written back, so invalid UTF-8 becomes U+FFFD."""
@@ -78,7 +69,7 @@ class CoseSign1:
         if not (command.payload or "").strip():
             raise KeyManagerError(Errors.DATA_TO_SIGN_INVALID)
         payload = b64url_decode(command.payload).decode("utf-8", "replace").encode("utf-8")
-        signed = self.signer.sign(_sign_with(command), payload, lambda: _json_issuer(payload), cwt=False)
+        signed = self.signer.sign(_sign_with(command), payload, lambda: payload_issuer(payload), cwt=False)
         return CoseSignResult(signed.hex(), self.clock.now())
 
 

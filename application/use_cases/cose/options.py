@@ -1,4 +1,5 @@
-"""The reference's COSE and CWT properties (mosip-cose-pdf.md A.10), with its code defaults."""
+"""The reference's COSE and CWT properties (mosip-cose-pdf.md A.10), with its code defaults. The kid
+prefix and switch are shared with the JWS endpoints (application/keys/signing.py, KeyIdRule)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,10 +7,6 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CoseOptions:
-    #: mosip.kernel.keymanager.signature.kid.prepend; PAYLOAD_ISSUER: the payload's issuer and '#'.
-    kid_prefix: str = ""
-    #: mosip.kernel.keymanager.jwtsign.include.keyid
-    include_kid: bool = True
     #: mosip.kernel.keymanager.signature.cwt.sign.iss / .exp / .nbf
     cwt_issuer: str = ""
     cwt_expire_days: int = 180

@@ -8,15 +8,10 @@ from typing import Any
 
 from application.crypto import cbor, cose, jose
 from application.crypto.cose_headers import SigningFacts, build_headers
-from application.keys.hierarchy import KeyHierarchy
-from application.keys.signing import SigningKey, SigningKeys
-from application.keys.trust_path import own_trust_path
-from application.ports.unit_of_work import UnitOfWorkFactory
-from application.use_cases.cose.options import CoseOptions
+from application.keys.signing import KeyIdRule, SigningKey, SigningKeys
+from application.use_cases.signature.certificate_chain import CertificateChains
 from domain.errors import Errors, KeyManagerError
-from domain.identifiers import key_id
 
-PAYLOAD_ISSUER = "PAYLOAD_ISSUER"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -43,13 +38,10 @@ class CoseSigner:
     signing endpoint), and an algorithm that does not fit the key is refused (KER-JWS-104) also
     where the reference would sign: ES256 with a secp256k1 key, ES256K with a P-256 key."""
 
-    def __init__(
-        self, signing_keys: SigningKeys, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, options: CoseOptions
-    ) -> None:
+    def __init__(self, signing_keys: SigningKeys, chains: CertificateChains, key_ids: KeyIdRule) -> None:
         self.signing_keys = signing_keys
-        self.hierarchy = hierarchy
-        self.uow_factory = uow_factory
-        self.options = options
+        self.chains = chains
+        self.key_ids = key_ids
 
     def sign(self, request: SignWith, payload: bytes, issuer: Callable[[], str | None], *, cwt: bool) -> bytes:
         # A null referenceId is "" here (the reference fails with HTTP 500).
@@ -79,17 +71,10 @@ class CoseSigner:
         return cose.ALGORITHM_BY_REFERENCE.get(signing.key_tuple.ref_id, "RS256")
 
     def _chain(self, signing: SigningKey) -> list[bytes]:
-        with self.uow_factory() as uow:
-            path = own_trust_path(self.hierarchy, uow.keys, signing.key_tuple.app_id, signing.key.certificate)
-        return [certificate.public_bytes(jose.DER) for certificate in path]
+        return [certificate.public_bytes(jose.DER) for certificate in self.chains.of(signing)]
 
     def _kid(self, signing: SigningKey, issuer: Callable[[], str | None]) -> bytes | None:
-        uni_ident = signing.key.alias.uni_ident
-        if not self.options.include_kid or not uni_ident:
-            return None
-        prefix = self.options.kid_prefix
-        if prefix.upper() == PAYLOAD_ISSUER:
-            # What the setting means (mosip-api.md §1.9); the reference parses the still-encoded
-            # payload, fails, and always writes "#".
-            prefix = (issuer() or "") + "#"
-        return (prefix + key_id(uni_ident)).encode("utf-8")
+        # PAYLOAD_ISSUER takes the payload's issuer, as the setting means (mosip-api.md §1.9); the
+        # reference's COSE code parses the still-encoded payload, fails, and always writes "#".
+        kid = self.key_ids.kid(signing.key, issuer)
+        return None if kid is None else kid.encode("utf-8")

@@ -41,7 +41,7 @@ class GetAllCertificates:
         entries = []
         with self.uow_factory() as uow:
             for alias in uow.keys.aliases_for(key_tuple):
-                if not key_tuple.in_keystore and uow.keys.stored_key(alias.alias) is None:
+                if not self.hierarchy.held_in_keystore(uow.keys, alias) and uow.keys.stored_key(alias.alias) is None:
                     continue
                 certificate, _, _ = self.hierarchy.certificate_of(uow.keys, alias)
                 entries.append(

@@ -59,7 +59,7 @@ class UploadCertificate:
                 raise KeyManagerError(Errors.NO_UNIQUE_ALIAS)
             if _spki(certificate.public_key()) != _spki(key.certificate.public_key()):
                 raise KeyManagerError(Errors.CERTIFICATE_KEY_MISMATCH)
-            if key_tuple.in_keystore:
+            if key.stored is None:  # a keystore-held key
                 try:
                     self.keystore.store_certificate(key.alias.alias, der)
                 except KeystoreError:

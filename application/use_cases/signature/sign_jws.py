@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.crypto import jose
-from application.keys.hierarchy import KeyHierarchy
-from application.keys.signing import SigningKeys
+from application.keys.signing import KeyIdRule, SigningKeys
 from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWorkFactory
-from application.use_cases.signature.jwt_headers import JwtSignCommand, JwtSignResult, key_headers, kid_prefix
+from application.use_cases.signature.certificate_chain import CertificateChains
+from application.use_cases.signature.jwt_headers import JwtSignCommand, JwtSignResult, key_headers, signing_kid
 from domain.codec import b64url_decode, b64url_encode
 from domain.errors import Errors, KeyManagerError
 
@@ -36,11 +35,11 @@ class JwsSign:
     reference does, an included payload is the request's base64url string either way."""
 
     def __init__(
-        self, signing_keys: SigningKeys, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock
+        self, signing_keys: SigningKeys, chains: CertificateChains, key_ids: KeyIdRule, clock: Clock
     ) -> None:
         self.signing_keys = signing_keys
-        self.hierarchy = hierarchy
-        self.uow_factory = uow_factory
+        self.chains = chains
+        self.key_ids = key_ids
         self.clock = clock
 
     def execute(self, command: JwsSignCommand) -> JwsSignResult:
@@ -78,7 +77,8 @@ class JwsSign:
                 fields.append((name, value))
         if crit:
             fields.append(("crit", crit))
-        fields.extend(key_headers(self.hierarchy, self.uow_factory, signing, command, kid_prefix(extra)))
+        kid = signing_kid(self.key_ids, signing, command, payload)
+        fields.extend(key_headers(signing, command, lambda: self.chains.of(signing), kid))
         extra.pop("kid", None)
         fields.extend((name, value) for name, value in extra.items() if name not in dict(fields))
 

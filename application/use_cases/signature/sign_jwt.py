@@ -4,19 +4,14 @@ import json
 from typing import Any
 
 from application.crypto import jose
-from application.keys.hierarchy import KeyHierarchy
-from application.keys.signing import SigningKeys
+from application.keys.signing import KeyIdRule, SigningKeys
 from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWorkFactory
-from application.use_cases.signature.jwt_headers import JwtSignCommand, JwtSignResult, key_headers, kid_prefix
+from application.use_cases.signature.certificate_chain import CertificateChains
+from application.use_cases.signature.jwt_headers import JwtSignCommand, JwtSignResult, key_headers, signing_kid
 from domain.codec import b64url_decode
 from domain.errors import Errors, KeyManagerError
 
 _NOT_ADDITIONAL = ("kid", "b64", "crit")
-
-
-
-
 
 
 def decode_json_payload(data_to_sign: str) -> bytes:
@@ -34,20 +29,16 @@ def decode_json_payload(data_to_sign: str) -> bytes:
     return payload
 
 
-
-
-
-
 class JwtSign:
     """jwtSign (and /v2): a JWS over a JSON payload with the key of (app, ref); header in
     jose4j's order alg, x5c, x5t#S256, x5u, kid; detached unless includePayload."""
 
     def __init__(
-        self, signing_keys: SigningKeys, hierarchy: KeyHierarchy, uow_factory: UnitOfWorkFactory, clock: Clock
+        self, signing_keys: SigningKeys, chains: CertificateChains, key_ids: KeyIdRule, clock: Clock
     ) -> None:
         self.signing_keys = signing_keys
-        self.hierarchy = hierarchy
-        self.uow_factory = uow_factory
+        self.chains = chains
+        self.key_ids = key_ids
         self.clock = clock
 
     def execute(self, command: JwtSignCommand) -> JwtSignResult:
@@ -58,9 +49,8 @@ class JwtSign:
         if not jose.algorithm_fits(algorithm, key.certificate.public_key()):
             raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED)
         fields: list[tuple[str, Any]] = [("alg", algorithm)]
-        fields.extend(
-            key_headers(self.hierarchy, self.uow_factory, signing, command, kid_prefix(command.additional_headers))
-        )
+        kid = signing_kid(self.key_ids, signing, command, payload)
+        fields.extend(key_headers(signing, command, lambda: self.chains.of(signing), kid))
         for name, value in command.additional_headers.items():
             # kid is a prefix (above); b64/crit would change how the token must be verified,
             # which a JWT signed over its base64url payload cannot honour.

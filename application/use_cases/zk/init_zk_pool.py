@@ -6,11 +6,8 @@ from dataclasses import dataclass
 from application.keys.symmetric import EXISTS, SymmetricKeys
 from application.keys.zk import ZkKeys
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.keys import KeyTuple
-from domain.zk import ZK_MASTER, ZK_MASTER_VALIDITY_DAYS
+from domain.zk import POOL_LOCK, ZK_MASTER, ZK_MASTER_VALIDITY_DAYS
 
-#: The lock that serialises pool writers (a tuple no key has).
-_POOL_LOCK = KeyTuple("#data_encrypt_keystore", "")
 BATCH_SIZE = 500
 
 
@@ -38,7 +35,7 @@ class InitZkPool:
         created = 0
         while True:
             with self.uow_factory() as uow:
-                uow.lock(_POOL_LOCK)
+                uow.lock(POOL_LOCK)
                 have = uow.zk.count()
                 progress(have, size)
                 if have >= size:

@@ -1,0 +1,1 @@
+"""LicenseKeyController's use cases: licence keys of trusted service providers and their permissions."""
