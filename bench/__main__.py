@@ -29,6 +29,10 @@ One run measures, on the in-process use cases (no HTTP):
   short value and one RSA-2048 OAEP encryption of the random key; and encryptWithPin (PBKDF2-HMAC-
   SHA512 at the reference's 100,000 iterations) against raw PBKDF2 + AES-GCM, same parameters;
 
+* the hybrid post-quantum envelope VER_Q1 (issue 18) in the same run: EncryptData and DecryptData
+  (warm) with pqHybrid, compared with the VER_R2 rows of the same store, and the raw hybrid decrypt
+  (RSA-2048 OAEP + ML-KEM-768 decapsulation + SHA3-256 + AES-256-GCM of 1 KiB) against the raw decrypt;
+
 and prints ops/s and the ratio use case / raw, with the machine description.
 Each figure is the best of ``--rounds`` rounds of about ``--seconds`` seconds; rounds of the
 different measurements are interleaved so machine noise affects them alike.
@@ -36,6 +40,7 @@ different measurements are interleaved so machine noise affects them alike.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -51,7 +56,7 @@ from typing import Any
 import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import mlkem, padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -219,6 +224,54 @@ def use_case_operations(container: Container, kind: str, payload: bytes) -> dict
             raise SystemExit("cold DecryptData did not unwrap the base key again")
         operations[f"DecryptData cold ({label})"] = Operation(cold_decrypt, None, TOKEN_RAW)
     return operations
+
+
+# -- post-quantum hybrid (issue 18) --
+
+
+def pq_operations(container: Container, kind: str, payload: bytes) -> dict[str, Operation]:
+    """VER_Q1 beside VER_R2 in the same run: the hybrid rows compare with the VER_R2 use-case rows."""
+    encrypt, decrypt = container.encrypt_data(), container.decrypt_data()
+    encrypt_command = EncryptCommand(app_id=APP, ref_id=REF, data=payload, pq_hybrid=True)
+    wire = encrypt.execute(encrypt_command).data  # makes the ML-KEM twin
+    if not wire.startswith(b"VER_Q1"):
+        raise SystemExit("EncryptData did not return a VER_Q1 envelope")
+    decrypt_command = DecryptCommand(app_id=APP, ref_id=REF, data=wire)
+    if decrypt.execute(decrypt_command).data != payload:  # warms both unwrapped-key caches
+        raise SystemExit("DecryptData did not open the VER_Q1 envelope")
+    label = LABELS[kind]
+    return {
+        f"Hybrid VER_Q1 EncryptData ({label})": Operation(
+            lambda: encrypt.execute(encrypt_command), None, f"EncryptData ({label})"),
+        f"Hybrid VER_Q1 DecryptData warm ({label})": Operation(
+            lambda: decrypt.execute(decrypt_command), None, f"DecryptData warm ({label})"),
+    }
+
+
+def raw_hybrid_operations(payload: bytes) -> dict[str, Operation]:
+    """The primitives VER_Q1 decryption is made of (RSA-OAEP, ML-KEM-768 decapsulation, SHA3-256,
+    AES-GCM), compared with the raw VER_R2 decrypt (RSA-OAEP and AES-GCM)."""
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kem_key = mlkem.MLKEM768PrivateKey.generate()
+    kem_secret, kem_ciphertext = kem_key.public_key().encapsulate()
+    rsa_secret = os.urandom(32)
+    rsa_ciphertext = rsa_key.public_key().encrypt(rsa_secret, OAEP)
+    aad = os.urandom(32)
+    context = os.urandom(64)  # the two key identities
+
+    def key(kem: bytes, rsa_part: bytes) -> bytes:
+        digest = hashlib.sha3_256(kem + rsa_part + kem_ciphertext + rsa_ciphertext + context)
+        return digest.digest()
+
+    sealed = AESGCM(key(kem_secret, rsa_secret)).encrypt(aad[:12], payload, aad)
+
+    def raw_hybrid_decrypt() -> bytes:
+        data_key = key(kem_key.decapsulate(kem_ciphertext), rsa_key.decrypt(rsa_ciphertext, OAEP))
+        return AESGCM(data_key).decrypt(aad[:12], sealed, aad)
+
+    if raw_hybrid_decrypt() != payload:
+        raise SystemExit("raw hybrid decrypt did not return the plaintext")
+    return {"raw hybrid decrypt": Operation(raw_hybrid_decrypt, None, "raw decrypt")}
 
 
 def json_document(size: int) -> bytes:
@@ -435,14 +488,19 @@ def run(seconds: float, rounds: int, size: int) -> dict[str, object]:
         operations = raw_operations(payload)
         memory = make_container("memory", Path(temporary) / "memory")
         operations.update(use_case_operations(memory, "memory", payload))
+        operations.update(raw_hybrid_operations(payload))  # -- post-quantum hybrid (issue 18) --
+        operations.update(pq_operations(memory, "memory", payload))
         operations.update(raw_zk_operations())
         operations.update(zk_operations(memory, "memory"))
         operations.update(pin_operations(memory))
-        operations.update(use_case_operations(make_container("sqlite", Path(temporary) / "sqlite"), "sqlite", payload))
+        sqlite = make_container("sqlite", Path(temporary) / "sqlite")
+        operations.update(use_case_operations(sqlite, "sqlite", payload))
+        operations.update(pq_operations(sqlite, "sqlite", payload))  # -- post-quantum hybrid (issue 18) --
         postgres = None
         if postgres_url is not None:
             postgres = make_container("postgres", Path(temporary) / "postgres", postgres_url)
             operations.update(use_case_operations(postgres, "postgres", payload))
+            operations.update(pq_operations(postgres, "postgres", payload))  # -- post-quantum hybrid (issue 18) --
             operations.update(zk_operations(postgres, "postgres"))
         jwt_memory, signing_input = jwt_operations(memory, "memory", document)
         operations.update(raw_signature_operations(signing_input))

@@ -9,7 +9,10 @@ and again:
 * ``/decrypt`` of a 1 KiB VER_R2 envelope (made first by one ``/encrypt`` of 1024 random bytes for
   REGISTRATION / BENCH);
 * ``/encrypt`` of 1 KiB (REGISTRATION / BENCH);
-* ``/jwtSign`` (RS256 with KERNEL / SIGN) of a small JSON payload.
+* ``/jwtSign`` (RS256 with KERNEL / SIGN) of a small JSON payload;
+* ``decrypt:VER_Q1``: ``/decrypt`` of a 1 KiB hybrid post-quantum VER_Q1 envelope (``/encrypt`` with
+  ``pqHybrid``, issue 18), against the raw hybrid decrypt (RSA-2048 OAEP + ML-KEM-768 decapsulation
+  + SHA3-256 + AES-256-GCM), and compared with the VER_R2 ``/decrypt`` of the same run.
 
 Before the load, a few warm-up requests of each body (new connections, so every worker is likely
 reached) must all answer HTTP 200 with a success envelope (``errors`` null). During the load, the
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import platform
@@ -61,7 +65,7 @@ from typing import Any
 import cryptography
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import mlkem, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bench.server_process import stop_server
@@ -74,7 +78,18 @@ APP, REF = "REGISTRATION", "BENCH"
 SIGN_APP, SIGN_REF = "KERNEL", "SIGN"
 PAYLOAD_SIZE = 1024
 SIGN_PAYLOAD = b'{"iss":"bench","sub":"http","n":12345,"iat":1714558530}'
-ENDPOINTS = ("decrypt", "encrypt", "jwtSign")
+# -- ML-DSA and batch (issue 18) --: each batch endpoint carries BATCH_ITEMS copies of its single endpoint's body.
+SINGLE_ENDPOINTS = ("decrypt", "encrypt", "jwtSign")
+ENDPOINTS = (*SINGLE_ENDPOINTS, "decrypt/batch", "encrypt/batch", "jwtSign/batch")
+BATCH_ITEMS = 100
+# -- post-quantum hybrid (issue 18) --: /decrypt of a VER_Q1 envelope; the part after ":" only names the body.
+HYBRID_DECRYPT = "decrypt:VER_Q1"
+ENDPOINTS = (*ENDPOINTS, HYBRID_DECRYPT)
+
+
+def path_of(endpoint: str) -> str:
+    """The URL path below the API prefix of an endpoint name (``decrypt:VER_Q1`` -> ``decrypt``)."""
+    return endpoint.partition(":")[0]
 OAEP = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
 STARTUP_TIMEOUT = 300.0  # the first start runs the key ceremony (ZK pool of 10,000 keys by default)
 STOP_TIMEOUT = 30.0
@@ -188,7 +203,8 @@ class Server:
     def post(self, endpoint: str, body: bytes) -> dict[str, Any]:
         """One POST on a new connection; the ``response`` of a success envelope, else BenchError."""
         request = urllib.request.Request(
-            f"{self.base}/{endpoint}", data=body, method="POST", headers={"Content-Type": "application/json"}
+            f"{self.base}/{path_of(endpoint)}", data=body, method="POST",
+            headers={"Content-Type": "application/json"},
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
@@ -234,7 +250,29 @@ def make_bodies(server: Server) -> dict[str, bytes]:
                      "includePayload": True})
     if server.post("jwtSign", sign).get("jwtSignedData", "").count(".") != 2:
         raise BenchError("/jwtSign did not return a compact JWS")
-    return {"decrypt": decrypt, "encrypt": encrypt, "jwtSign": sign}
+    bodies = {"decrypt": decrypt, "encrypt": encrypt, "jwtSign": sign}
+    for single in SINGLE_ENDPOINTS:  # -- ML-DSA and batch (issue 18) --
+        item = json.loads(bodies[single])["request"]
+        batch = envelope({"items": [item] * BATCH_ITEMS})
+        answered = server.post(f"{single}/batch", batch)["items"]
+        if len(answered) != BATCH_ITEMS or any(entry["errors"] is not None for entry in answered):
+            raise BenchError(f"/{single}/batch did not answer every item with success")
+        bodies[f"{single}/batch"] = batch
+    # -- post-quantum hybrid (issue 18) --
+    hybrid = server.post("encrypt", envelope({"applicationId": APP, "referenceId": REF, "timeStamp": REQUEST_TIME,
+                                              "data": b64url(plaintext), "pqHybrid": True}))["data"]
+    if not b64url_decode(hybrid).startswith(b"VER_Q1"):
+        raise BenchError("/encrypt with pqHybrid did not return a VER_Q1 envelope")
+    bodies[HYBRID_DECRYPT] = envelope({"applicationId": APP, "referenceId": REF, "timeStamp": REQUEST_TIME,
+                                       "data": hybrid})
+    if b64url_decode(server.post(HYBRID_DECRYPT, bodies[HYBRID_DECRYPT])["data"]) != plaintext:
+        raise BenchError("/decrypt did not open the VER_Q1 envelope")
+    return bodies
+
+
+def batch_items(endpoint: str) -> int:
+    """Items per request: BATCH_ITEMS for a batch endpoint, else 1."""
+    return BATCH_ITEMS if endpoint.endswith("/batch") else 1
 
 
 def warm_up(server: Server, bodies: dict[str, bytes]) -> None:
@@ -270,7 +308,33 @@ def raw_operations() -> dict[str, Callable[[], object]]:
 
     if decrypt() != payload:
         raise BenchError("raw decrypt did not return the plaintext")
-    return {"decrypt": decrypt, "encrypt": encrypt, "jwtSign": sign}
+    operations = {"decrypt": decrypt, "encrypt": encrypt, "jwtSign": sign}
+    operations.update({f"{name}/batch": operations[name] for name in SINGLE_ENDPOINTS})  # per item
+    operations[HYBRID_DECRYPT] = raw_hybrid_decrypt(payload)  # -- post-quantum hybrid (issue 18) --
+    return operations
+
+
+def raw_hybrid_decrypt(payload: bytes) -> Callable[[], object]:
+    """RSA-2048 OAEP + ML-KEM-768 decapsulation + SHA3-256 + AES-256-GCM of ``payload`` (VER_Q1's work)."""
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kem_key = mlkem.MLKEM768PrivateKey.generate()
+    kem_secret, kem_ciphertext = kem_key.public_key().encapsulate()
+    rsa_secret = os.urandom(32)
+    rsa_ciphertext = rsa_key.public_key().encrypt(rsa_secret, OAEP)
+    aad, context = os.urandom(32), os.urandom(64)
+
+    def key(kem: bytes, rsa_part: bytes) -> bytes:
+        return hashlib.sha3_256(kem + rsa_part + kem_ciphertext + rsa_ciphertext + context).digest()
+
+    sealed = AESGCM(key(kem_secret, rsa_secret)).encrypt(aad[:12], payload, aad)
+
+    def decrypt() -> bytes:
+        data_key = key(kem_key.decapsulate(kem_ciphertext), rsa_key.decrypt(rsa_ciphertext, OAEP))
+        return AESGCM(data_key).decrypt(aad[:12], sealed, aad)
+
+    if decrypt() != payload:
+        raise BenchError("raw hybrid decrypt did not return the plaintext")
+    return decrypt
 
 
 def raw_rate(operation: Callable[[], object], seconds: float) -> float:
@@ -300,7 +364,7 @@ end
 function response(status, headers, body)
   if status < 200 or status > 299 then
     non_2xx = non_2xx + 1
-  elseif not string.find(body, '"errors"%%s*:%%s*null') then
+  elseif string.find(body, '"errors"%%s*:%%s*%%[') or not string.find(body, '"errors"%%s*:%%s*null') then
     envelope_errors = envelope_errors + 1
   end
 end
@@ -339,6 +403,7 @@ class WrkRun:
 
 
 def write_script(directory: Path, endpoint: str, body: bytes) -> Path:
+    endpoint = endpoint.replace("/", "_").replace(":", "_")
     body_path = directory / f"body_{endpoint}.json"
     body_path.write_bytes(body)
     if "]==]" in str(body_path):
@@ -354,7 +419,7 @@ def run_wrk(wrk: str, server: Server, endpoint: str, script: Path, args: argpars
     duration = duration or args.duration
     output_path = script.with_suffix(".out")
     command = [wrk, "-t", str(args.threads), "-c", str(args.connections), "-d", f"{duration}s",
-               "--timeout", "10s", "-s", str(script), f"{server.base}/{endpoint}"]
+               "--timeout", "10s", "-s", str(script), f"{server.base}/{path_of(endpoint)}"]
     cpu_before = server.cpu_seconds()
     started = time.monotonic()
     with open(output_path, "wb") as output:
@@ -537,7 +602,7 @@ def machine() -> dict[str, Any]:
 
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
-    headers = ("endpoint", "HTTP req/s", "raw ops/s", "raw before→after", "HTTP/raw", "per CPU",
+    headers = ("endpoint", "HTTP req/s", "items/s", "raw ops/s", "raw before→after", "HTTP/raw", "per CPU",
                "non-2xx", "env.err", "sock.err", "p50 ms", "p99 ms", "server CPU%", "wrk CPU%")
     rows = []
     for endpoint, r in results.items():
@@ -545,6 +610,7 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
         rows.append((
             f"/{endpoint}",
             f"{r['requests_per_second']:.0f}",
+            f"{r['items_per_second']:.0f}",
             f"{r['raw_ops_per_second']:.0f}",
             f"{r['raw_before']:.0f}→{r['raw_after']:.0f}",
             f"{r['ratio']:.2f}",
@@ -561,7 +627,20 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
     print("  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(headers, widths))))
     for row in rows:
         print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    print("HTTP/raw = HTTP req/s over the raw one-core rate (mean of before and after); per CPU = the same with "
+    singles = {e: r for e, r in results.items() if not e.endswith("/batch")}
+    for endpoint, r in results.items():  # -- ML-DSA and batch (issue 18) --
+        single = singles.get(endpoint.removesuffix("/batch"))
+        if endpoint.endswith("/batch") and single:
+            speedup = r["items_per_second"] / single["requests_per_second"]
+            print(f"/{endpoint}: a batch of {r['items_per_request']} = {r['items_per_second']:.0f} items/s "
+                  f"against {single['requests_per_second']:.0f} single calls/s: x{speedup:.2f}")
+    hybrid, classic = results.get(HYBRID_DECRYPT), results.get("decrypt")  # -- post-quantum hybrid (issue 18) --
+    if hybrid and classic:
+        ratio = hybrid["requests_per_second"] / classic["requests_per_second"]
+        print(f"/{HYBRID_DECRYPT}: {hybrid['requests_per_second']:.0f} req/s against VER_R2 /decrypt "
+              f"{classic['requests_per_second']:.0f} req/s: x{ratio:.2f}")
+    print("items/s = HTTP req/s x items per request (100 for /batch); HTTP/raw = items/s over the raw one-core "
+          "rate (mean of before and after); per CPU = the same with "
           "HTTP req/s divided by the server's CPU use in cores;\nCPU% = 100 per core busy (the server's process "
           "group, and wrk, which shares the machine).")
 
@@ -642,11 +721,14 @@ def main(argv: list[str] | None = None) -> int:
             after = raw_rate(raw[endpoint], args.raw_seconds)
             raw_mean = (before + after) / 2
             per_cpu = None
+            items = batch_items(endpoint)
+            items_per_second = run.requests_per_second * items  # a batch: raw is per item (issue 18)
             if run.server_cpu_percent:
-                per_cpu = run.requests_per_second / (run.server_cpu_percent / 100) / raw_mean
+                per_cpu = items_per_second / (run.server_cpu_percent / 100) / raw_mean
             entry = {k: v for k, v in asdict(run).items() if k != "wrk_output"}
             entry.update(raw_before=before, raw_after=after, raw_ops_per_second=raw_mean,
-                         ratio=run.requests_per_second / raw_mean, ratio_per_server_cpu=per_cpu)
+                         items_per_request=items, items_per_second=items_per_second,
+                         ratio=items_per_second / raw_mean, ratio_per_server_cpu=per_cpu)
             results[endpoint] = entry
             print(f"  /{endpoint}: {run.requests_per_second:.0f} req/s ({run.requests} requests, "
                   f"{run.non_2xx} non-2xx), raw {before:.0f}→{after:.0f} ops/s", flush=True)

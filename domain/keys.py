@@ -14,8 +14,13 @@ BASE_POLICY = "BASE"
 EC_SECP256K1_SIGN = "EC_SECP256K1_SIGN"
 EC_SECP256R1_SIGN = "EC_SECP256R1_SIGN"
 ED25519_SIGN = "ED25519_SIGN"
+# -- ML-DSA and batch (issue 18) --
+#: ML-DSA-65 (FIPS 204) signing keys: always held in the database, wrapped by the application's key (ADR 0024).
+ML_DSA_65_SIGN = "ML_DSA_65_SIGN"
 #: Reserved reference ids of signing keys (any application but ROOT).
-SIGN_REFERENCES = (EC_SECP256K1_SIGN, EC_SECP256R1_SIGN, ED25519_SIGN)
+SIGN_REFERENCES = (EC_SECP256K1_SIGN, EC_SECP256R1_SIGN, ED25519_SIGN, ML_DSA_65_SIGN)
+#: Signing keys that signing renews when due (the certificate path refuses to create one).
+RENEWED_BY_SIGNING = (ED25519_SIGN, ML_DSA_65_SIGN)
 #: Private-key column value of a certificate-only (other-domain) key.
 NO_PRIVATE_KEY = "NA"
 #: pre_expire_days for non-master keys when the BASE policy row is missing.

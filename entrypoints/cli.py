@@ -180,6 +180,41 @@ def run_audit(container: Container, action: str, limit: int = 20, out=sys.stdout
     return 0
 
 
+# -- admin console (issue 17) --
+
+
+def run_policy_list(container: Container, out=sys.stdout) -> int:
+    """``policy list``: every key policy (application, validity, pre-expiry days, access_allowed, active)."""
+    rows = [(p.app_id, str(p.validity_days), str(p.pre_expire_days), p.access_allowed or "", "yes" if p.is_active
+             else "no") for p in container.list_key_policies().execute()]
+    header = ("APP", "VALIDITY DAYS", "PRE-EXPIRE DAYS", "ACCESS ALLOWED", "ACTIVE")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)
+    return 0
+
+
+def run_policy_set(container: Container, app: str, validity_days: int, pre_expire_days: int,
+                   access_allowed: str, out=sys.stdout) -> int:
+    """``policy set APP``: validated like PUT admin/api/policies/{app}; recorded in the audit trail
+    (setKeyPolicy, subject cli:<OS user>) in the transaction that writes it. Exit 1 when refused."""
+    from application.use_cases.admin.key_policies import SetKeyPolicyCommand
+    from domain.errors import ValidationError
+
+    names = tuple(name.strip() for name in access_allowed.split(","))
+    try:
+        result = container.set_key_policy().execute(SetKeyPolicyCommand(app, validity_days, pre_expire_days, names))
+    except ValidationError as error:
+        for message in error.messages:
+            print(f"keymanager: {message.removeprefix('Invalid request: ')}", file=sys.stderr)
+        return 1
+    policy = result.policy
+    print(f"{policy.app_id}: {'created' if result.created else 'updated'}; validity {policy.validity_days} days, "
+          f"pre-expiry {policy.pre_expire_days} days, access allowed {policy.access_allowed} (the next key follows it)",
+          file=out)
+    return 0
+
+
 def run_serve(settings: Settings) -> int:
     from .server.metrics_dir import prepare_metrics_dir
 
@@ -189,7 +224,8 @@ def run_serve(settings: Settings) -> int:
     print(
         f"keymanager: serving http://{settings.host}:{settings.port}/v1/keymanager "
         f"(store={settings.store}, keystore={settings.keystore}, data={settings.data_dir}, auth={settings.auth_mode}, "
-        f"workers={settings.workers}, requests {'inline' if runs_inline(settings) else 'in threads'})",
+        f"workers={settings.workers}, requests {'inline' if runs_inline(settings) else 'in threads'}); "
+        f"console http://{settings.host}:{settings.port}/v1/keymanager/admin/",
         flush=True,
     )
     serve(settings)
@@ -290,6 +326,25 @@ def build_parser() -> argparse.ArgumentParser:
     config_check.add_argument("--properties", metavar="PATH[,PATH]",
                               help="the reference's .properties/.yml files, a later one winning "
                                    "(instead of KEYMANAGER_SPRING_PROPERTIES)")
+    # -- admin console (issue 17) --
+    policy = commands.add_parser("policy", help="key policies (validity, pre-expiry, access_allowed)",
+                                 description="The key policies of key_policy_def (the keystore is not opened). "
+                                 "Exit 2 when there is no key store.")
+    policy_actions = policy.add_subparsers(dest="action", required=True)
+    _add(policy_actions, "list", "list every application's key policy",
+         "List every key policy: application, validity and pre-expiry days, access_allowed, active.", *STORE_ENV)
+    policy_set = _add(
+        policy_actions, "set", "set (or create) an application's key policy; the next key follows it",
+        "Set the key policy of APP, creating it when absent: the validity of the keys made from now on, the "
+        "pre-expiry window (shorter than the validity) and who may decrypt and sign with them (NA: every caller). "
+        "Every instance sharing the store uses it for its next key, without a restart. Recorded in the audit trail "
+        "(setKeyPolicy, subject cli:<OS user>). Exit 1 when refused.", *STORE_ENV)
+    policy_set.add_argument("app", metavar="APP", help="the application id")
+    policy_set.add_argument("--validity-days", type=int, required=True, help="validity of new keys, days")
+    policy_set.add_argument("--pre-expire-days", type=int, required=True,
+                            help="days before expiry when a key is renewed (less than the validity)")
+    policy_set.add_argument("--access-allowed", default="NA", metavar="A,B",
+                            help="user names that may use the keys, comma-separated (default NA: every caller)")
     rotate = _add(commands, "rotate", "make the successors of the keys that are due",
                   "Make the successor of every key in its pre-expiry window (ROOT, then module keys, then base "
                   "keys), so that no request pays for key generation. Safe to run on several instances at once: "
@@ -396,7 +451,7 @@ def is_read_only(args: argparse.Namespace) -> bool:
 
 def needs_existing_store(args: argparse.Namespace) -> bool:
     """Commands that change keys but must not start a new hierarchy in an empty directory."""
-    return is_read_only(args) or args.command == "rotate"
+    return is_read_only(args) or args.command in ("rotate", "policy")
 
 
 def missing_key_store(settings: Settings, *, keystore: bool) -> str | None:
@@ -450,7 +505,7 @@ def _command(args: argparse.Namespace) -> int:
             if settings.auto_init:
                 run_init(build_container(settings), settings)
             return run_serve(settings)
-        if args.command in ("db", "audit"):
+        if args.command in ("db", "audit", "policy"):
             # They never open the keystore: no password, PIN or keystore directory is read or made.
             settings = settings.with_overrides(keystore="memory")
         # Asked before anything is opened or created (a refusal then changes nothing).
@@ -469,6 +524,11 @@ def _command(args: argparse.Namespace) -> int:
             return run_db(container, settings, args.action, out=sys.stdout)
         if args.command == "audit":
             return run_audit(container, args.action, getattr(args, "limit", 20), out=sys.stdout)
+        if args.command == "policy":  # -- admin console (issue 17) --
+            if args.action == "list":
+                return run_policy_list(container, out=sys.stdout)
+            return run_policy_set(container, args.app, args.validity_days, args.pre_expire_days,
+                                  args.access_allowed, out=sys.stdout)
         if args.command == "keystore":
             return run_keystore_import(container, args.file, import_command)
         if args.command == "zk":

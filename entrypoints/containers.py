@@ -29,6 +29,7 @@ from adapters.sqlite.key_repository import SqliteDatabase, SqliteUnitOfWorkFacto
 from application.crypto.primitives import generate_rsa_key
 from application.keys.client_keys import ClientKeys
 from application.keys.hierarchy import CertificateDefaults, KeyHierarchy
+from application.keys.pq_keys import PqKeyring  # -- post-quantum hybrid (issue 18) --
 from application.keys.signing import KeyIdRule, SigningKeys
 from application.keys.symmetric import SymmetricKeys
 from application.keys.zk import ZkKeys
@@ -37,6 +38,9 @@ from application.ports.keystore import KeyAlgorithm, KeystoreError
 from application.support.audit_writer import AuditWriter
 from application.support.ttl_cache import TtlLruCache
 from application.support.work_limiter import WorkLimiter
+from application.use_cases.admin.audit_view import ListAuditRecords, VerifyAuditTrail
+from application.use_cases.admin.key_inventory import KeyInventory
+from application.use_cases.admin.key_policies import ListKeyPolicies, SetKeyPolicy
 from application.use_cases.client_crypto.client_public_keys import EncryptForClient, VerifyClientSignature
 from application.use_cases.client_crypto.service_keys import ClientDecrypt, ClientSign, ServicePublicKey
 from application.use_cases.cose.cose_sign import CoseSign1, CwtSign
@@ -48,6 +52,7 @@ from application.use_cases.cryptomanager.encrypt_data import EncryptData
 from application.use_cases.cryptomanager.generate_argon2_hash import Argon2Parameters, GenerateArgon2Hash
 from application.use_cases.cryptomanager.jwt_encryption import JwtDecrypt, JwtEncrypt
 from application.use_cases.cryptomanager.pin_encryption import PinEncryption
+from application.use_cases.cryptomanager.rewrap import RewrapData  # -- post-quantum hybrid (issue 18) --
 from application.use_cases.key_migration.migrate_base_key import MigrateBaseKey
 from application.use_cases.key_migration.migrate_zk_keys import MigrateZkKeys
 from application.use_cases.key_migration.zk_temp_certificate import GetZkTempCertificate
@@ -58,6 +63,7 @@ from application.use_cases.keymanager.generate_symmetric_key import GenerateSymm
 from application.use_cases.keymanager.get_all_certificates import GetAllCertificates
 from application.use_cases.keymanager.get_certificate import GetCertificate
 from application.use_cases.keymanager.get_certificate_chain import GetCertificateChain
+from application.use_cases.keymanager.get_pq_public_key import GetPqPublicKey  # -- post-quantum hybrid (issue 18) --
 from application.use_cases.keymanager.revoke_key import RevokeKey
 from application.use_cases.keymanager.rotate_due_keys import RotateDueKeys
 from application.use_cases.keymanager.upload_certificate import UploadCertificate
@@ -180,10 +186,25 @@ class Container(containers.DeclarativeContainer):
     upload_other_domain_certificate = providers.Factory(
         UploadOtherDomainCertificate, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock
     )
-    encrypt_data = providers.Factory(EncryptData, hierarchy=hierarchy)
-    decrypt_data = providers.Factory(
-        DecryptData, hierarchy=hierarchy, uow_factory=uow_factory, keystore=keystore, key_cache=key_cache
+    # -- post-quantum hybrid (issue 18) --
+    pq_keys = providers.Singleton(
+        PqKeyring, hierarchy=hierarchy, uow_factory=uow_factory, keystore=keystore, clock=clock,
+        twin_cache=providers.Singleton(
+            TtlLruCache, max_entries=METADATA_CACHE_SIZE, ttl_seconds=config.key_cache_ttl_seconds
+        ),
+        private_cache=providers.Singleton(
+            TtlLruCache, max_entries=config.key_cache_size, ttl_seconds=config.key_cache_ttl_seconds
+        ),
     )
+    get_pq_public_key = providers.Factory(GetPqPublicKey, pq_keys=pq_keys)
+    encrypt_data = providers.Factory(
+        EncryptData, hierarchy=hierarchy, pq_keys=pq_keys, pq_hybrid_apps=config.pq_hybrid_apps
+    )
+    decrypt_data = providers.Factory(
+        DecryptData, hierarchy=hierarchy, uow_factory=uow_factory, keystore=keystore, key_cache=key_cache,
+        pq_keys=pq_keys,
+    )
+    rewrap_data = providers.Factory(RewrapData, decrypt=decrypt_data, encrypt=encrypt_data)
     generate_ec_sign_key = providers.Factory(
         GenerateEcSignKey, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock, defaults=certificate_defaults
     )
@@ -390,6 +411,16 @@ class Container(containers.DeclarativeContainer):
         MapLicensePermissions, uow_factory=uow_factory, clock=clock, accepted_permissions=config.licensekey_permissions
     )
     fetch_license_permissions = providers.Factory(FetchLicensePermissions, uow_factory=uow_factory, clock=clock)
+
+    # -- admin console (issue 17) --
+    key_inventory = providers.Factory(
+        KeyInventory, hierarchy=hierarchy, uow_factory=uow_factory, keystore=keystore, clock=clock,
+        keystore_type=config.keystore,
+    )
+    list_key_policies = providers.Factory(ListKeyPolicies, uow_factory=uow_factory)
+    set_key_policy = providers.Factory(SetKeyPolicy, hierarchy=hierarchy, uow_factory=uow_factory, clock=clock)
+    list_audit_records = providers.Factory(ListAuditRecords, audit_log=audit_log)
+    verify_audit_trail = providers.Factory(VerifyAuditTrail, audit_log=audit_log)
 
 
 def postgres_options(settings: Settings) -> PostgresOptions | None:

@@ -212,6 +212,10 @@ class Settings:
     max_body_bytes: int = setting(
         "KEYMANAGER_MAX_BODY_BYTES", number(int), 20 * 1024 * 1024,
         "largest accepted request body, declared or chunked (HTTP 413 beyond)")
+    # -- ML-DSA and batch (issue 18) --
+    batch_max_items: int = setting(
+        "KEYMANAGER_BATCH_MAX_ITEMS", number(int, at_least=1), 100,
+        "most items in one `/encrypt/batch`, `/decrypt/batch` or `/jwtSign/batch` request (`KER-KMS-005` beyond)")
 
     # -- the key store
     store: str = setting(
@@ -315,6 +319,28 @@ class Settings:
         "at most one extra JWKS fetch per this many seconds for an unknown `kid` (and after a failed fetch)")
     oidc_http_timeout_seconds: float = setting(
         "KEYMANAGER_OIDC_HTTP_TIMEOUT_SECONDS", number(float, at_least=0.5), 5.0, "timeout of a JWKS fetch")
+    # -- admin console (issue 17) -- sign-in with the authorization-code flow and PKCE (console_auth.py)
+    console_client_id: str | None = setting(
+        "KEYMANAGER_CONSOLE_CLIENT_ID", text, None,
+        "with `oidc`: the console's client id at the identity provider (authorization-code flow with PKCE); unset: "
+        "no console sign-in (the API still takes bearer tokens)")
+    console_client_secret: str | None = setting(
+        "KEYMANAGER_CONSOLE_CLIENT_SECRET", verbatim, None,
+        "the console client's secret, for a confidential client (sent with HTTP Basic to the token endpoint; never "
+        "logged); unset: a public client (PKCE only)", hidden=True)
+    console_redirect_url: str = setting(
+        "KEYMANAGER_CONSOLE_REDIRECT_URL", text, "http://127.0.0.1:8088/v1/keymanager/admin/callback",
+        "where the identity provider sends the browser back (register it with the client)")
+    oidc_authorization_url: str | None = setting(
+        "KEYMANAGER_OIDC_AUTHORIZATION_URL", text, None,
+        "the issuer's authorization endpoint", shown="`<issuer>/protocol/openid-connect/auth` (Keycloak's)")
+    oidc_token_url: str | None = setting(
+        "KEYMANAGER_OIDC_TOKEN_URL", text, None,
+        "the issuer's token endpoint", shown="`<issuer>/protocol/openid-connect/token` (Keycloak's)")
+    console_cookie_secure: str = setting(
+        "KEYMANAGER_CONSOLE_COOKIE_SECURE", choice("auto", "true", "false"), "auto",
+        "the session cookie's `Secure` attribute: `auto` sets it unless the redirect URL is `http://` to "
+        "127.0.0.1 or localhost (local development without TLS)")
     role_overrides: tuple[tuple[str, tuple[str, ...]], ...] = setting(
         f"{ROLES_PREFIX}<KEY>", role_family, (),
         "roles allowed for one role key, comma-separated, e.g. `KEYMANAGER_ROLES_POSTENCRYPT=REGISTRATION_PROCESSOR,"
@@ -423,6 +449,12 @@ class Settings:
         "comma-separated: `license/permission` accepts a permission that contains one of them "
         "(`mosip.kernel.licensekey.permissions`; setting it replaces the whole list)")
 
+    # -- post-quantum hybrid (issue 18) --
+    pq_hybrid_apps: tuple[str, ...] = setting(
+        "KEYMANAGER_PQ_HYBRID_APPS", upper_comma_list, (),
+        "comma-separated application IDs whose `/encrypt` always answers the hybrid post-quantum envelope "
+        "`VER_Q1` (ML-KEM-768 + RSA-OAEP, ADR 0023), whatever the request's `pqHybrid` says", shown="none")
+
     # -- PDF signing (pdf/sign)
     pdf_owner_password: str | None = setting(
         "KEYMANAGER_PDF_OWNER_PASSWORD", verbatim, None,
@@ -452,6 +484,12 @@ class Settings:
                 raise ConfigurationError(f"KEYMANAGER_AUTH=oidc needs {', '.join(missing)}")
             if not str(self.oidc_jwks_url).startswith(("https://", "http://")):
                 raise ConfigurationError("KEYMANAGER_OIDC_JWKS_URL must be an http(s) URL")
+        # -- admin console (issue 17) --
+        for name, url in (("KEYMANAGER_CONSOLE_REDIRECT_URL", self.console_redirect_url),
+                          ("KEYMANAGER_OIDC_AUTHORIZATION_URL", self.oidc_authorization_url),
+                          ("KEYMANAGER_OIDC_TOKEN_URL", self.oidc_token_url)):
+            if url is not None and not str(url).startswith(("https://", "http://")):
+                raise ConfigurationError(f"{name} must be an http(s) URL")
         if not self.oidc_roles_claim.strip() or not self.oidc_username_claim.strip():
             raise ConfigurationError("KEYMANAGER_OIDC_ROLES_CLAIM and KEYMANAGER_OIDC_USERNAME_CLAIM must not be blank")
 
@@ -478,6 +516,22 @@ class Settings:
         if self.auth_mode == "dev":
             return "dev (authentication DISABLED: every request acts as user 'dev' with every role)"
         return f"oidc (issuer {self.oidc_issuer}, audience {','.join(self.oidc_audience)}, keys {self.oidc_jwks_url})"
+
+    # -- admin console (issue 17) --
+    @property
+    def authorization_url(self) -> str:
+        return self.oidc_authorization_url or f"{(self.oidc_issuer or '').rstrip('/')}/protocol/openid-connect/auth"
+
+    @property
+    def token_url(self) -> str:
+        return self.oidc_token_url or f"{(self.oidc_issuer or '').rstrip('/')}/protocol/openid-connect/token"
+
+    @property
+    def console_cookie_is_secure(self) -> bool:
+        if self.console_cookie_secure != "auto":
+            return self.console_cookie_secure == "true"
+        return not self.console_redirect_url.startswith(
+            ("http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/", "http://[::1]"))
 
     @property
     def sqlite_path(self) -> Path:

@@ -16,6 +16,7 @@ from domain.partner_trust import CaCertificateRecord, PartnerCertificateRecord
 from domain.zk import ZkPoolRow
 
 from .license_keys import LicenseTables, MemoryLicenseKeys
+from .pq_keys import MemoryPqKeys, PqKeyTable  # -- post-quantum hybrid (issue 18) --
 from .trust_store import MemoryTrustStore
 from .zk_pool import MemoryZkKeyPool
 
@@ -33,6 +34,7 @@ class MemoryStore:
         self.trust_version = 0  # bumped by every commit that adds CA rows
         self.zk_pool: dict[int, ZkPoolRow] = {}
         self.licenses = LicenseTables()  # licensekey_list, tsp_licensekey_map, licensekey_permission
+        self.pq_keys = PqKeyTable()  # -- post-quantum hybrid (issue 18) -- km_pq_key
         self.audit_records: list[AuditRecord] = []  # the audit chain (MemoryAuditLog reads it)
         self.data_lock = threading.Lock()
         # One creation lock for the whole store: simple, and deadlock-free.
@@ -63,6 +65,12 @@ class MemoryKeyRepository:
 
     def save_policy(self, policy: KeyPolicy) -> None:
         self.staged_policies[policy.app_id] = policy
+
+    def policies(self) -> list[KeyPolicy]:
+        with self._store.data_lock:
+            merged = dict(self._store.policies)
+        merged.update(self.staged_policies)
+        return [merged[app] for app in sorted(merged)]
 
     def aliases_for(self, key_tuple: KeyTuple) -> list[KeyAlias]:
         return sorted(
@@ -150,6 +158,7 @@ class MemoryUnitOfWork:
         self.trust = MemoryTrustStore(store)
         self.zk = MemoryZkKeyPool(store)
         self.licenses = MemoryLicenseKeys(store)
+        self.pq = MemoryPqKeys(store.pq_keys)  # -- post-quantum hybrid (issue 18) --
         self.audit = MemoryAuditTrail(store)
         self._locked = False
 
@@ -158,6 +167,7 @@ class MemoryUnitOfWork:
         self.trust = MemoryTrustStore(self._store)
         self.zk = MemoryZkKeyPool(self._store)
         self.licenses = MemoryLicenseKeys(self._store)
+        self.pq = MemoryPqKeys(self._store.pq_keys)  # -- post-quantum hybrid (issue 18) --
         self.audit = MemoryAuditTrail(self._store)
         return self
 
@@ -186,6 +196,7 @@ class MemoryUnitOfWork:
             self.trust.commit()
             self._store.zk_pool.update(self.zk.staged)
             self.licenses.commit()
+            self.pq.commit()  # -- post-quantum hybrid (issue 18) --
             seal_onto(self._store, self.audit.staged)
         self.rollback()
 
@@ -197,6 +208,7 @@ class MemoryUnitOfWork:
         self.trust.clear()
         self.zk.staged.clear()
         self.licenses.clear()
+        self.pq.clear()  # -- post-quantum hybrid (issue 18) --
         self.audit.staged.clear()
 
 

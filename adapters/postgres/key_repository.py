@@ -27,6 +27,7 @@ from domain.keys import KeyTuple
 from ..sql.audit_log import SqlAuditTrail
 from ..sql.key_repository import SqlKeyRepository
 from ..sql.license_keys import SqlLicenseKeys
+from ..sql.pq_keys import SqlPqKeys  # -- post-quantum hybrid (issue 18) --
 from ..sql.trust_store import SqlTrustStore
 from ..sql.zk_pool import SqlZkKeyPool
 from . import schema as migrations
@@ -188,6 +189,7 @@ class PostgresUnitOfWork:
         self.trust = SqlTrustStore(self)
         self.zk = SqlZkKeyPool(self)
         self.licenses = SqlLicenseKeys(self)
+        self.pq = SqlPqKeys(self)  # -- post-quantum hybrid (issue 18) --
         self.audit = SqlAuditTrail(self)
 
     def __enter__(self) -> PostgresUnitOfWork:

@@ -208,6 +208,23 @@ END $$"""
                 ),
             ],
         ),
+        # -- post-quantum hybrid (issue 18) --
+        (
+            7,
+            [
+                # ML-KEM-768 twins of RSA base keys (ADR 0023): our own table, the reference's untouched.
+                f"""CREATE TABLE IF NOT EXISTS {s}.km_pq_key (
+    id character varying(64) NOT NULL,
+    key_alias_id character varying(36) NOT NULL,
+    algorithm character varying(32) NOT NULL,
+    master_key character varying(36) NOT NULL,
+    public_key text NOT NULL,
+    private_key character varying(2500) NOT NULL,{_AUDIT},
+    CONSTRAINT pk_kmpqkey PRIMARY KEY (id),
+    CONSTRAINT uk_kmpqkey_alias UNIQUE (key_alias_id)
+)""",
+            ],
+        ),
     ]
 
 

@@ -74,6 +74,15 @@ class SqlKeyRepository:
         app, validity, pre_expire, access, active = rows[0]
         return KeyPolicy(app, int(validity or 0), int(pre_expire or 0), access, bool(active))
 
+    def policies(self) -> list[KeyPolicy]:
+        rows = self._unit.query(
+            "SELECT app_id, key_validity_duration, pre_expire_days, access_allowed, is_active"
+            f" FROM {self._policy} WHERE {_LIVE} ORDER BY {self._unit.binary_order('app_id')}",
+            {},
+        )
+        return [KeyPolicy(app, int(validity or 0), int(pre or 0), access, bool(active))
+                for app, validity, pre, access, active in rows]
+
     def save_policy(self, policy: KeyPolicy) -> None:
         self._unit.write(
             f"INSERT INTO {self._policy} (app_id, key_validity_duration, is_active, pre_expire_days,"

@@ -165,6 +165,22 @@ CREATE TABLE tsp_licensekey_map (
 );
 """,
     ),
+    # -- post-quantum hybrid (issue 18) --
+    (
+        7,
+        # ML-KEM-768 twins of RSA base keys (ADR 0023): our own table, the reference's untouched.
+        # private_key is the 64-byte seed wrapped by the module key in key_store's layout.
+        f"""
+CREATE TABLE km_pq_key (
+    id VARCHAR(64) NOT NULL CONSTRAINT pk_kmpqkey PRIMARY KEY,
+    key_alias_id VARCHAR(36) NOT NULL CONSTRAINT uk_kmpqkey_alias UNIQUE,
+    algorithm VARCHAR(32) NOT NULL,
+    master_key VARCHAR(36) NOT NULL,
+    public_key TEXT NOT NULL,
+    private_key VARCHAR(2500) NOT NULL,{_AUDIT}
+);
+""",
+    ),
 ]
 
 SEED_USER = "mosipadmin"

@@ -15,7 +15,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding
 from joserfc import jws
@@ -23,7 +24,8 @@ from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from application.ports.keystore import SignatureScheme
-from domain.codec import b64url_encode
+from domain.codec import b64url_decode, b64url_encode
+from domain.errors import KeyManagerError
 
 #: JWT (jwtSign) algorithm by reference id; anything else signs RS256.
 JWT_ALGORITHM_BY_REFERENCE = {
@@ -32,17 +34,23 @@ JWT_ALGORITHM_BY_REFERENCE = {
     "EC_SECP256K1_SIGN": "ES256K",
     "EC_SECP256R1_SIGN": "ES256",
     "ED25519_SIGN": "EdDSA",
+    "ML_DSA_65_SIGN": "ML-DSA-65",  # issue 18: RFC 9964 (draft-ietf-cose-dilithium), ADR 0024
 }
 #: JWS (jwsSign, signV2) default algorithm by reference id; anything else signs PS256.
 JWS_ALGORITHM_BY_REFERENCE = {
     "EC_SECP256K1_SIGN": "ES256K",
     "EC_SECP256R1_SIGN": "ES256",
     "ED25519_SIGN": "EdDSA",
+    "ML_DSA_65_SIGN": "ML-DSA-65",
 }
 # joserfc warns that "EdDSA" is superseded by "Ed25519" (RFC 9864); MOSIP uses "EdDSA".
 warnings.filterwarnings("ignore", category=SecurityWarning, module="joserfc")
 
-ASYMMETRIC_ALGORITHMS = ("RS256", "PS256", "ES256", "ES256K", "EdDSA")
+# -- ML-DSA and batch (issue 18) --
+#: The JOSE name of pure ML-DSA-65 (FIPS 204, empty context): RFC 9964 §2, from draft-ietf-cose-dilithium-11.
+ML_DSA_65 = "ML-DSA-65"
+ML_DSA_65_SIGNATURE_BYTES = 3309
+ASYMMETRIC_ALGORITHMS = ("RS256", "PS256", "ES256", "ES256K", "EdDSA", ML_DSA_65)
 MAX_HEADER_BYTES = 64 * 1024
 DER = Encoding.DER
 MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
@@ -103,6 +111,8 @@ def algorithms_for_key(public_key: Any) -> list[str]:
         return {"secp256r1": ["ES256"], "secp256k1": ["ES256K"]}.get(public_key.curve.name, [])
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         return ["EdDSA"]
+    if isinstance(public_key, mldsa.MLDSA65PublicKey):
+        return [ML_DSA_65]
     return []
 
 
@@ -111,6 +121,8 @@ def verify_compact(token: str, public_key: Any, detached_payload: bytes | None =
     algorithms = algorithms_for_key(public_key)
     if not algorithms:
         return False
+    if isinstance(public_key, mldsa.MLDSA65PublicKey):
+        return verify_ml_dsa_compact(token, public_key, detached_payload)  # joserfc has no ML-DSA
     key_class = RSAKey if isinstance(public_key, rsa.RSAPublicKey) else (
         ECKey if isinstance(public_key, ec.EllipticCurvePublicKey) else OKPKey
     )
@@ -133,6 +145,7 @@ _SCHEME_BY_ALGORITHM = {
     "ES256": SignatureScheme.ECDSA_SHA256,
     "ES256K": SignatureScheme.ECDSA_SHA256,
     "EdDSA": SignatureScheme.ED25519,
+    ML_DSA_65: SignatureScheme.ML_DSA_65,
 }
 
 
@@ -146,3 +159,49 @@ def jose_signer(sign: Callable[[bytes, SignatureScheme], bytes], algorithm: str)
 
 def algorithm_fits(algorithm: str, public_key: Any) -> bool:
     return algorithm in algorithms_for_key(public_key)
+
+
+# -- ML-DSA and batch (issue 18) --
+#: Header parameters a verifier must understand when listed in ``crit`` (RFC 7515 §4.1.11): only b64.
+_UNDERSTOOD_CRITICAL = ("b64",)
+
+
+def verify_ml_dsa_compact(
+    token: str, public_key: mldsa.MLDSA65PublicKey, detached_payload: bytes | None = None
+) -> bool:
+    """A compact JWS with ``"alg":"ML-DSA-65"`` (RFC 9964), checked as joserfc checks the others: exactly that
+    algorithm, a well-formed header under the size limit, ``crit`` naming only parameters we understand and
+    that are present (RFC 7515 §4.1.11), ``b64`` false only when critical (RFC 7797 §6), and a signature of
+    ML-DSA-65's length that verifies (pure ML-DSA, empty context) over the JWS signing input."""
+    parts = (token or "").split(".")
+    if len(parts) != 3 or len(parts[0]) > MAX_HEADER_BYTES * 4 // 3 + 4:
+        return False
+    header_segment, payload_segment, signature_segment = parts
+    try:
+        header = json.loads(b64url_decode(header_segment))
+        signature = b64url_decode(signature_segment)
+    except (KeyManagerError, ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    if not isinstance(header, dict) or header.get("alg") != ML_DSA_65:
+        return False
+    crit = header.get("crit")
+    if crit is not None and not (
+        isinstance(crit, list) and crit and all(
+            isinstance(name, str) and name in _UNDERSTOOD_CRITICAL and name in header for name in crit
+        )
+    ):
+        return False
+    encoded = header.get("b64", True)
+    if encoded is not True and not (encoded is False and "b64" in (crit or [])):
+        return False
+    if encoded:
+        payload = payload_segment.encode("ascii", "replace")
+    else:
+        payload = detached_payload if detached_payload is not None else payload_segment.encode("utf-8", "replace")
+    if len(signature) != ML_DSA_65_SIGNATURE_BYTES or len(payload) > MAX_PAYLOAD_BYTES:
+        return False
+    try:
+        public_key.verify(signature, header_segment.encode("ascii", "replace") + b"." + payload)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

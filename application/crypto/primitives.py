@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from cryptography import x509
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -77,6 +77,9 @@ RsaKeySource = Callable[[], rsa.RSAPrivateKey]
 
 #: Private keys the software keystores and database-held signing keys use.
 SoftwareKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+# -- ML-DSA and batch (issue 18) --: keys held wrapped in the database, ML-DSA-65 signing keys too (ADR 0024);
+# no keystore holds an ML-DSA key, so SoftwareKey (what keystores hold) stays without it.
+DatabaseKey = SoftwareKey | mldsa.MLDSA65PrivateKey
 _CURVES = {KeyAlgorithm.EC_P256: ec.SECP256R1, KeyAlgorithm.EC_SECP256K1: ec.SECP256K1}
 
 
@@ -89,7 +92,7 @@ def generate_key(algorithm: KeyAlgorithm, rsa_key_source: RsaKeySource = generat
     return ec.generate_private_key(_CURVES[algorithm]())
 
 
-def sign_with(private_key: SoftwareKey, data: bytes, scheme: SignatureScheme) -> bytes:
+def sign_with(private_key: DatabaseKey, data: bytes, scheme: SignatureScheme) -> bytes:
     """Raises ValueError when the scheme does not fit the key."""
     if isinstance(private_key, rsa.RSAPrivateKey) and scheme is SignatureScheme.RSA_PKCS1_SHA256:
         return private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
@@ -99,6 +102,8 @@ def sign_with(private_key: SoftwareKey, data: bytes, scheme: SignatureScheme) ->
         return private_key.sign(data, ec.ECDSA(hashes.SHA256()))
     if isinstance(private_key, ed25519.Ed25519PrivateKey) and scheme is SignatureScheme.ED25519:
         return private_key.sign(data)
+    if isinstance(private_key, mldsa.MLDSA65PrivateKey) and scheme is SignatureScheme.ML_DSA_65:
+        return private_key.sign(data)  # pure ML-DSA, empty context (FIPS 204 §5.2; RFC 9964)
     raise ValueError(f"signature scheme {scheme.value} does not fit this key")
 
 
@@ -114,7 +119,7 @@ def rsa_oaep_decrypt(private_key: rsa.RSAPrivateKey, data: bytes) -> bytes:
     return private_key.decrypt(data, OAEP_SHA256)
 
 
-def private_key_to_pkcs8(private_key: SoftwareKey) -> bytes:
+def private_key_to_pkcs8(private_key: DatabaseKey) -> bytes:
     return private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -130,6 +135,18 @@ def private_key_from_pkcs8(der: bytes, *, generated_by_us: bool) -> SoftwareKey:
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
         raise KeyManagerError(Errors.INVALID_KEY)
     return key
+
+
+# -- ML-DSA and batch (issue 18) --
+def signing_key_from_pkcs8(der: bytes) -> DatabaseKey:
+    """A database-held signing key: an ML-DSA-65 key (PKCS#8, seed form), or what private_key_from_pkcs8 takes."""
+    try:
+        key = serialization.load_der_private_key(der, password=None, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise KeyManagerError(Errors.INVALID_KEY) from None
+    if isinstance(key, mldsa.MLDSA65PrivateKey):
+        return key
+    return private_key_from_pkcs8(der, generated_by_us=True)
 
 
 def public_key_from_spki(der: bytes) -> PublicKey:

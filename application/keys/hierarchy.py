@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
 
 from application.crypto import primitives as crypto
 from application.crypto.x509 import (
@@ -45,6 +45,7 @@ from domain.keys import (
     ED25519_SIGN,
     EXPIRE_NOW_OFFSET,
     KERNEL,
+    ML_DSA_65_SIGN,
     PARTNER,
     ROOT,
     KeyAlias,
@@ -155,8 +156,24 @@ class KeyHierarchy:
         """The policy if it is in the cache (no repository access), else None."""
         return self._policies.get(app_id)
 
-    def require_policy(self, keys: KeyRepository, app_id: str) -> KeyPolicy:
-        policy = self.policy(keys, app_id)
+    def fresh_policy(self, keys: KeyRepository, app_id: str) -> KeyPolicy | None:
+        """The policy as stored now (the cache refreshed with it): what a key made now must follow,
+        so that a policy changed on any instance governs the next key at once (issue 17)."""
+        policy = keys.policy(app_id)
+        if policy is None:
+            self._policies.discard(app_id)
+        else:
+            self._policies.put(app_id, policy)
+        return policy
+
+    def forget_policy(self, app_id: str) -> None:
+        """Drop a cached policy (this instance changed it)."""
+        self._policies.discard(app_id)
+
+    def require_policy(self, keys: KeyRepository, app_id: str, *, fresh: bool = False) -> KeyPolicy:
+        """The active policy of ``app_id`` (KER-KMS-002 without one); ``fresh``: read from the store,
+        not the cache (every path that creates a key asks for it)."""
+        policy = self.fresh_policy(keys, app_id) if fresh else self.policy(keys, app_id)
         if policy is None or not policy.is_active:
             raise KeyManagerError(Errors.NO_KEY_POLICY)
         return policy
@@ -274,12 +291,15 @@ class KeyHierarchy:
             return found
         if key_tuple.in_keystore:
             return self.generate_master(uow, key_tuple, at, self.defaults.master_subject(key_tuple), created)
-        if key_tuple.ref_id == ED25519_SIGN:
+        if key_tuple.ref_id in (ED25519_SIGN, ML_DSA_65_SIGN):  # -- ML-DSA and batch (issue 18) --
+            ml_dsa = key_tuple.ref_id == ML_DSA_65_SIGN
             if not signing:
-                raise KeyManagerError(Errors.GENERATION_NOT_ALLOWED, fmt="Ed25519 Signature Key")
+                fmt = "ML-DSA Signature Key" if ml_dsa else "Ed25519 Signature Key"
+                raise KeyManagerError(Errors.GENERATION_NOT_ALLOWED, fmt=fmt)
             if not uow.keys.aliases_for(key_tuple):
                 raise KeyManagerError(Errors.KEY_GENERATION_NOT_DONE)
-            return self.generate_ed25519(uow, key_tuple, at, self.defaults.master_subject(key_tuple), created)
+            generate = self.generate_ml_dsa if ml_dsa else self.generate_ed25519
+            return generate(uow, key_tuple, at, self.defaults.master_subject(key_tuple), created)
         return self._generate_base(uow, key_tuple, at, created)
 
     def _current_or_rotated_master(
@@ -295,7 +315,7 @@ class KeyHierarchy:
     ) -> CertifiedKey:
         """A new keystore-held key for ROOT, a module, KERNEL/SIGN or an EC (or keystore Ed25519)
         signing key, issued by ROOT."""
-        policy = self.require_policy(uow.keys, key_tuple.app_id)
+        policy = self.require_policy(uow.keys, key_tuple.app_id, fresh=True)
         root_tuple = KeyTuple(ROOT)
         is_root = key_tuple == root_tuple
         issuer: CertifiedKey | None = None
@@ -355,7 +375,7 @@ class KeyHierarchy:
         refusal = {ROOT: "Root Key", KERNEL: "Kernel App Id", PARTNER: "Partner App Id"}.get(key_tuple.app_id)
         if refusal:
             raise KeyManagerError(Errors.GENERATION_NOT_ALLOWED, fmt=refusal)
-        policy = self.require_policy(keys, key_tuple.app_id)
+        policy = self.require_policy(keys, key_tuple.app_id, fresh=True)
         master = self._current_or_rotated_master(uow, KeyTuple(key_tuple.app_id), at, created)
 
         private_key = self._rsa_key_source()
@@ -373,9 +393,22 @@ class KeyHierarchy:
         if self.ed25519_in_keystore:
             return self.generate_master(uow, key_tuple, at, subject, created)
         keys = uow.keys
-        policy = self.require_policy(keys, key_tuple.app_id)
+        policy = self.require_policy(keys, key_tuple.app_id, fresh=True)
         master = self._current_or_rotated_master(uow, KeyTuple(key_tuple.app_id), at, created)
         private_key = ed25519.Ed25519PrivateKey.generate()
+        return self._store_database_key(uow, key_tuple, at, policy, master, private_key, subject)
+
+    # -- ML-DSA and batch (issue 18) --
+    def generate_ml_dsa(
+        self, uow: UnitOfWork, key_tuple: KeyTuple, at: datetime, subject: Subject, created: list[str]
+    ) -> CertifiedKey:
+        """An ML-DSA-65 signing key, always held in the database like a default Ed25519 key: wrapped by,
+        and certified (X.509, RSA-signed) by, the application's master key (ADR 0024). No keystore adapter
+        holds ML-DSA keys (PKCS#12 in cryptography 51 cannot carry one; SoftHSM2 2.6 has no ML-DSA)."""
+        keys = uow.keys
+        policy = self.require_policy(keys, key_tuple.app_id, fresh=True)
+        master = self._current_or_rotated_master(uow, KeyTuple(key_tuple.app_id), at, created)
+        private_key = mldsa.MLDSA65PrivateKey.generate()
         return self._store_database_key(uow, key_tuple, at, policy, master, private_key, subject)
 
     def _store_database_key(
@@ -385,7 +418,7 @@ class KeyHierarchy:
         at: datetime,
         policy: KeyPolicy,
         master: CertifiedKey,
-        private_key: crypto.SoftwareKey,
+        private_key: crypto.DatabaseKey,
         subject: Subject,
     ) -> CertifiedKey:
         """Certify ``private_key`` by the master key, wrap it by the master key, and write
@@ -421,7 +454,7 @@ class KeyHierarchy:
             return lambda data, scheme: self.keystore.sign(alias, data, scheme)
         if key.stored is None or key.stored.is_other_domain:
             raise KeyManagerError(Errors.SIGNING_NOT_ALLOWED)
-        private_key = self.unwrap_private_key(key.stored)
+        private_key = self.unwrap_signing_key(key.stored)  # -- ML-DSA and batch (issue 18) --
 
         def sign(data: bytes, scheme: SignatureScheme) -> bytes:
             try:
@@ -434,7 +467,7 @@ class KeyHierarchy:
     # -- helpers --------------------------------------------------------------------------------
 
     @staticmethod
-    def wrap_private_key(master: CertifiedKey, private_key: crypto.SoftwareKey) -> str:
+    def wrap_private_key(master: CertifiedKey, private_key: crypto.DatabaseKey) -> str:
         """base64url( RSA-OAEP(master, S) ‖ splitter ‖ AES-GCM(S, PKCS#8) as ct‖tag‖iv16 )."""
         session_key = crypto.new_aes_key()
         iv = crypto.random_bytes(envelope.APPENDED_IV_LENGTH)
@@ -442,6 +475,17 @@ class KeyHierarchy:
         master_public = master.certificate.public_key()
         encrypted_key = crypto.rsa_oaep_encrypt(master_public, session_key)  # type: ignore[arg-type]
         return b64url_encode(envelope.wrap_blob(encrypted_key, sealed))
+
+    # -- ML-DSA and batch (issue 18) --
+    def unwrap_signing_key(self, stored: StoredKey) -> crypto.DatabaseKey:
+        """The private key of a key_store row that signs: any database-held key, ML-DSA-65 ones too."""
+        encrypted_key, sealed = envelope.unwrap_blob(b64url_decode(stored.private_key))
+        try:
+            session_key = self.keystore.decrypt(stored.master_alias, encrypted_key)
+        except KeystoreError:
+            raise KeyManagerError(Errors.INVALID_KEY) from None
+        ciphertext, iv = envelope.split_appended_iv(sealed)
+        return crypto.signing_key_from_pkcs8(crypto.aes_gcm_decrypt(session_key, iv, ciphertext, None))
 
     def unwrap_private_key(self, stored: StoredKey, *, generated_by_us: bool = True) -> crypto.SoftwareKey:
         """The private key of a key_store row, unwrapped with its master key. ``generated_by_us=False``

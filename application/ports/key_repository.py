@@ -14,6 +14,9 @@ class KeyRepository(Protocol):
     def save_policy(self, policy: KeyPolicy) -> None:
         """Insert or replace a policy."""
 
+    def policies(self) -> list[KeyPolicy]:
+        """Every key_policy_def row (active or not), by app_id."""
+
     def aliases_for(self, key_tuple: KeyTuple) -> list[KeyAlias]:
         """Every key_alias row of the tuple, oldest generation first."""
 

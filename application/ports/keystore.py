@@ -26,6 +26,10 @@ class SignatureScheme(str, Enum):
     RSA_PSS_SHA256 = "RSA_PSS_SHA256"  # PS256: MGF1-SHA-256, 32-byte salt
     ECDSA_SHA256 = "ECDSA_SHA256"  # ES256 / ES256K; the signature is DER-encoded
     ED25519 = "ED25519"  # EdDSA: database-held Ed25519 keys, and keystore-held ones (KeyAlgorithm.ED25519)
+    # -- ML-DSA and batch (issue 18) --
+    #: Pure ML-DSA-65 (FIPS 204), empty context: database-held keys only. No keystore adapter makes or holds
+    #: one (PKCS#12 cannot carry it in cryptography 51, SoftHSM2 2.6 has no ML-DSA mechanism): ADR 0024.
+    ML_DSA_65 = "ML_DSA_65"
 
 
 class KeystoreError(Exception):

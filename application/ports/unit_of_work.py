@@ -11,6 +11,7 @@ from domain.keys import KeyTuple
 from .audit_log import AuditTrail
 from .key_repository import KeyRepository
 from .license_keys import LicenseKeyRepository
+from .pq_keys import PqKeyRepository  # -- post-quantum hybrid (issue 18) --
 from .trust_store import TrustStoreRepository
 from .zk_pool import ZkKeyPoolRepository
 
@@ -20,6 +21,7 @@ class UnitOfWork(Protocol):
     trust: TrustStoreRepository
     zk: ZkKeyPoolRepository
     licenses: LicenseKeyRepository
+    pq: PqKeyRepository  # -- post-quantum hybrid (issue 18) --
     audit: AuditTrail
 
     def __enter__(self) -> UnitOfWork: ...

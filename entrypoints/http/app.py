@@ -11,7 +11,11 @@ from ..containers import Container, build_container
 from ..settings import Settings
 from . import (
     actuator,
+    admin_api,  # -- admin console (issue 17) --
+    batch,  # -- ML-DSA and batch (issue 18) --
     client_crypto,
+    console,
+    console_auth,  # -- admin console (issue 17) --
     cose,
     cryptomanager,
     key_migration,
@@ -20,6 +24,7 @@ from . import (
     metrics,
     openapi,
     partner,
+    post_quantum,  # -- post-quantum hybrid (issue 18) --
     routes,
     signature,
     swagger_ui,
@@ -36,7 +41,10 @@ API_PREFIX = "/v1/keymanager"
 CONTROLLERS = (
     keymanager.api, cryptomanager.api, signature.api, cose.api, partner.api, zk.api, client_crypto.api, token_id.api,
     key_migration.api, license_keys.api,
-    actuator.api, metrics.api, openapi.api, swagger_ui.api,
+    post_quantum.api,  # -- post-quantum hybrid (issue 18) --
+    batch.api,  # -- ML-DSA and batch (issue 18) --
+    actuator.api, metrics.api, openapi.api, swagger_ui.api, console.api,
+    admin_api.api, console_auth.api,  # -- admin console (issue 17) --
 )
 
 
@@ -63,6 +71,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.config["JSON_SORT_KEYS"] = False
     app.config["KEYMANAGER_STORE"], app.config["KEYMANAGER_KEYSTORE"] = settings.store, settings.keystore
     app.config["KEYMANAGER_API_PREFIX"] = API_PREFIX
+    app.config["KEYMANAGER_BATCH_MAX_ITEMS"] = settings.batch_max_items  # -- ML-DSA and batch (issue 18) --
     # No 308 redirect with an HTML body for "//" in a path (Werkzeug's default): such a path is
     # unknown, answered with the MOSIP envelope like any other. Set before the rules are bound.
     app.url_map.merge_slashes = False
@@ -76,6 +85,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     metrics.install_metrics(app)  # its after_request runs after the audit hook's: the final status
     install_url_check(app)  # a URL that is not UTF-8 is refused before anything else looks at it
     install_auth(app, settings)  # before any route runs: every request is authenticated
+    console_auth.install_console_auth(app, settings)  # -- admin console (issue 17) -- sign-in settings
     register_error_handlers(app)
     if settings.cors_origins:  # the reference's @CrossOrigin, only when configured
         from flask_cors import CORS

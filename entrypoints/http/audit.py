@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -45,14 +46,44 @@ def note_key(*, alias: str | None = None, thumbprint_hex: str | None = None) -> 
 
 def note_envelope_thumbprint(wire: bytes) -> None:
     """The thumbprint an encryption envelope names, if it names one (never fails)."""
-    from domain import envelope
+    from domain import envelope, pq_envelope
 
     try:
-        found = envelope.split(wire).thumbprint
+        # -- post-quantum hybrid (issue 18) --
+        hybrid = pq_envelope.is_hybrid(wire)
+        found = pq_envelope.split(wire).rsa_thumbprint if hybrid else envelope.split(wire).thumbprint
     except Exception:  # noqa: BLE001 - a malformed envelope just has no thumbprint to record
         return
     if found is not None:
         note_key(thumbprint_hex=hex_upper(found))
+
+
+# -- ML-DSA and batch (issue 18) --
+@dataclass(frozen=True)
+class BatchItemAudit:
+    """What the audit record of one batch item says (the batch's own subject and operation besides)."""
+
+    outcome: str
+    app_id: str | None = None
+    ref_id: str | None = None
+    key_alias: str | None = None
+    thumbprint: str | None = None
+
+
+def note_batch_items(items: list[BatchItemAudit]) -> None:
+    """Called by a batch view: one audit record per item instead of one for the request."""
+    g.audit_items = items
+
+
+def envelope_thumbprint(wire: bytes) -> str | None:
+    """The thumbprint an encryption envelope names (as ``note_envelope_thumbprint`` finds it), without
+    noting it for the request."""
+    saved = g.pop("audit_key", None)
+    note_envelope_thumbprint(wire)
+    found = g.pop("audit_key", None)
+    if saved is not None:
+        g.audit_key = saved
+    return found[1] if found else None
 
 
 def pem_thumbprint(pem: str | None) -> str | None:
@@ -125,11 +156,29 @@ class AuditHook:
             operation=operation,
             outcome=outcome,
             subject=principal.username or principal.subject,
-            app_id=_text(payload.get("applicationId")),
+            # the body's, else a path variable's (PUT admin/api/policies/{applicationId})
+            app_id=_text(payload.get("applicationId")) or _text((request.view_args or {}).get("applicationId")),
             ref_id=_text(payload.get("referenceId")),
             key_alias=alias,
             thumbprint=thumbprint_hex,
         )
+
+    # -- ML-DSA and batch (issue 18) --
+    def events_for_request(self, response: Response) -> list[AuditEvent]:
+        """The request's record; for a batch that ran (``note_batch_items``), one record per item instead,
+        each with the item's ids, key and outcome, all in one ticket: durable together, or the batch's
+        answer is withheld whole (ADR 0014, ADR 0024)."""
+        event = self.event_for_request(response)
+        if event is None:
+            return []
+        items: list[BatchItemAudit] | None = g.get("audit_items")
+        if not items or event.outcome != SUCCESS:
+            return [event]
+        return [
+            replace(event, outcome=item.outcome, app_id=item.app_id, ref_id=item.ref_id, key_alias=item.key_alias,
+                    thumbprint=item.thumbprint)
+            for item in items
+        ]
 
     @staticmethod
     def start() -> None:
@@ -151,10 +200,10 @@ class AuditHook:
         if operation is None:
             return response
         try:
-            event = self.event_for_request(response)
-            if event is None:
+            events = self.events_for_request(response)  # -- ML-DSA and batch (issue 18) --
+            if not events:
                 return response
-            ticket = self._writer().submit([event])
+            ticket = self._writer().submit(events)
         except Exception as error:  # noqa: BLE001 - no record, no answer
             return self._withhold(operation, error)
         defer = request.environ.get(DEFER_KEY)

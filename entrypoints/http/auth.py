@@ -24,6 +24,7 @@ from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, Jos
 from joserfc.jwk import JWKRegistry
 
 from ..settings import Settings
+from .console_session import SessionRefused, SessionStore, build_session_store, end_session, session_token
 from .metrics import ENDPOINT as METRICS_ENDPOINT
 from .roles import RolePolicy
 from .routes import AUTHENTICATED, PUBLIC, Endpoint, endpoints_of
@@ -180,6 +181,17 @@ class TokenVerifier:
         )
 
     def verify(self, token: str) -> Principal:
+        claims = self.verify_claims(token, self.claims)
+        return Principal(
+            subject=claims.get("sub") if isinstance(claims.get("sub"), str) else None,
+            username=_text(claim_at(claims, self.username_claim)),
+            roles=_roles(claim_at(claims, self.roles_claim)),
+        )
+
+    def verify_claims(self, token: str, registry: jwt.JWTClaimsRegistry) -> dict[str, Any]:
+        """The token's claims once its signature (the issuer's JWKS, asymmetric algorithms only) and the
+        claims ``registry`` asks for are checked; AuthenticationRequired otherwise. The console's sign-in
+        checks its ID token through here too (console_auth.py), with the client id as audience."""
         if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise AuthenticationRequired("malformed token")
         try:
@@ -198,7 +210,7 @@ class TokenVerifier:
             raise AuthenticationRequired("algorithm does not match the key")
         try:
             claims = jwt.decode(token, key, algorithms=[algorithm], registry=self.registry).claims
-            self.claims.validate(claims)
+            registry.validate(claims)
         except ExpiredTokenError:
             raise AuthenticationRequired("token expired") from None
         except BadSignatureError:
@@ -211,11 +223,7 @@ class TokenVerifier:
             raise AuthenticationRequired(f"token rejected ({type(error).__name__})") from None
         except (ValueError, TypeError, KeyError, UnicodeError):
             raise AuthenticationRequired("malformed token") from None
-        return Principal(
-            subject=claims.get("sub") if isinstance(claims.get("sub"), str) else None,
-            username=_text(claim_at(claims, self.username_claim)),
-            roles=_roles(claim_at(claims, self.roles_claim)),
-        )
+        return claims
 
 
 def claim_at(claims: dict[str, Any], path: str) -> Any:
@@ -267,6 +275,7 @@ class AuthState:
     mode: str
     policy: RolePolicy
     verifier: TokenVerifier | None
+    sessions: SessionStore | None = None  # -- admin console (issue 17) -- the console's sessions (oidc only)
 
 
 def install_auth(app: Flask, settings: Settings) -> AuthState:
@@ -285,6 +294,7 @@ def install_auth(app: Flask, settings: Settings) -> AuthState:
         dev = Principal(subject=DEV_USER, username=DEV_USER, roles=policy.all_roles())
         authenticate: Callable[[Request], Principal] = lambda _request: dev  # noqa: E731 - one of two
         verifier = None
+        sessions: SessionStore | None = None  # no sign-in in the dev mode
         log.warning(
             "authentication is DISABLED (KEYMANAGER_AUTH=dev): every request acts as user '%s' with every role; "
             "set KEYMANAGER_AUTH=oidc with KEYMANAGER_OIDC_ISSUER, KEYMANAGER_OIDC_JWKS_URL and "
@@ -303,7 +313,8 @@ def install_auth(app: Flask, settings: Settings) -> AuthState:
             min_refresh=settings.oidc_jwks_min_refresh_seconds,
         )
         verifier = TokenVerifier(settings, jwks)
-        authenticate = lambda incoming: verifier.verify(bearer_token(incoming))  # noqa: E731
+        sessions = build_session_store(settings)
+        authenticate = lambda incoming: oidc_principal(incoming, verifier, sessions)  # noqa: E731
         log.info("authentication: OIDC tokens from %s (keys: %s)", settings.oidc_issuer, settings.oidc_jwks_url)
 
     @app.before_request
@@ -316,9 +327,32 @@ def install_auth(app: Flask, settings: Settings) -> AuthState:
         g.principal = principal
         _authorise(principal, policy, endpoints)
 
-    state = AuthState(settings.auth_mode, policy, verifier)
+    state = AuthState(settings.auth_mode, policy, verifier, sessions)
     app.extensions["keymanager.auth"] = state
     return state
+
+
+# -- admin console (issue 17) --
+
+
+def oidc_principal(incoming: Request, verifier: TokenVerifier, sessions: SessionStore) -> Principal:
+    """A bearer token (header) wins; without one, the console's session cookie (its token verified like a
+    bearer token, non-GET requests CSRF-checked); else the reference's ``Authorization`` cookie."""
+    if incoming.headers.get("Authorization") is None:
+        try:
+            token = session_token(incoming, sessions)
+        except SessionRefused as refused:
+            if refused.forbidden:
+                log.info("refused %s %s: %s", incoming.method, incoming.path, refused.reason)
+                raise AccessDenied() from None
+            raise AuthenticationRequired(refused.reason) from None
+        if token is not None:
+            try:
+                return verifier.verify(token)
+            except AuthenticationRequired:
+                end_session(sessions, g.console_session.session_id)  # an expired token ends its session
+                raise
+    return verifier.verify(bearer_token(incoming))
 
 
 def _is_preflight() -> bool:

@@ -242,3 +242,141 @@ class LicenseKeyFetchResponse(Schema):
     permissions = fields.List(
         fields.String(), required=True, metadata={"description": "the stored permissions, split on ','"}
     )
+
+
+# -- admin console (issue 17) --
+
+
+class AdminKey(Schema):
+    alias = text()
+    applicationId = text()
+    referenceId = text(description='"" for a module key')
+    kind = text(description="root, module, base, signing, symmetric, zk-master or other-domain")
+    algorithm = text(example="RSA_2048", description="RSA_2048, EC_P256, EC_SECP256K1, ED25519 or AES_256")
+    status = text(description="current, due (in its pre-expiry window), expired or revoked")
+    issued = instant()
+    expires = instant()
+    preExpiryStart = instant()
+    location = text(description="token (PKCS#11), file (PKCS#12), memory, or database (wrapped in key_store)")
+    thumbprint = text(nullable=True, description="SHA-256 of the certificate DER, upper-case hex")
+    subject = text(nullable=True)
+    issuer = text(nullable=True)
+    keyId = text(nullable=True)
+    superseded = fields.Boolean(required=True, metadata={"description": "a newer key of the same tuple exists"})
+
+
+class AdminKeysResponse(Schema):
+    keys = fields.List(fields.Nested(AdminKey), required=True)
+    timestamp = instant()
+
+
+class AdminCertificateDetails(Schema):
+    subject = text()
+    issuer = text()
+    serial = text(description="hex")
+    notBefore = instant()
+    notAfter = instant()
+    keyUsage = fields.List(fields.String(), required=True)
+    basicConstraints = text(nullable=True)
+    signatureAlgorithm = text()
+    publicKey = text()
+    thumbprint = text()
+
+
+class AdminCertificateResponse(Schema):
+    alias = text()
+    applicationId = text()
+    referenceId = text()
+    certificate = text(description="PEM")
+    details = fields.Nested(AdminCertificateDetails, required=True)
+
+
+class AdminPolicy(Schema):
+    applicationId = text()
+    validityDays = fields.Integer(required=True)
+    preExpireDays = fields.Integer(required=True)
+    accessAllowed = fields.List(fields.String(), required=True,
+                                metadata={"description": '["NA"]: every caller; [] (an empty column): nobody'})
+    active = fields.Boolean(required=True)
+
+
+class AdminPoliciesResponse(Schema):
+    policies = fields.List(fields.Nested(AdminPolicy), required=True)
+
+
+class AdminPolicyResponse(AdminPolicy):
+    created = fields.Boolean(required=True, metadata={"description": "the application had no policy before"})
+
+
+class AdminAuditRecord(Schema):
+    sequence = fields.Integer(required=True)
+    timestamp = text()
+    subject = text(nullable=True)
+    operation = text()
+    applicationId = text(nullable=True)
+    referenceId = text(nullable=True)
+    keyAlias = text(nullable=True)
+    thumbprint = text(nullable=True)
+    outcome = text()
+    hash = text()
+
+
+class AdminAuditResponse(Schema):
+    records = fields.List(fields.Nested(AdminAuditRecord), required=True)
+
+
+class AdminAuditVerifyResponse(Schema):
+    intact = fields.Boolean(required=True)
+    records = fields.Integer(required=True)
+    headSequence = fields.Integer(required=True, metadata={"description": "the last record verified intact"})
+    headHash = text()
+    firstBroken = fields.Integer(required=True, allow_none=True)
+    reason = text(nullable=True)
+
+
+class AdminSessionResponse(Schema):
+    user = text(nullable=True)
+    roles = fields.List(fields.String(), required=True)
+    csrfToken = text(nullable=True, description="send it as X-CSRF-Token with every non-GET request")
+    authMode = text(description="dev or oidc")
+    expiresAt = text(nullable=True, description="when the console session's token expires")
+
+
+# -- post-quantum hybrid (issue 18) --
+
+
+class PqPublicKeyResponse(Schema):
+    applicationId = text()
+    referenceId = text()
+    algorithm = text(description="ML-KEM-768")
+    publicKey = text(description="the ML-KEM-768 encapsulation key (1184 bytes), base64url")
+    keyId = text(description="SHA-256 of the public key, upper-case hex; named in every VER_Q1 envelope")
+    rsaCertificateThumbprint = text(description="SHA-256 of the twin RSA certificate's DER, upper-case hex")
+    issuedAt = text(description="the RSA twin's validity: the ML-KEM key rotates with it")
+    expiresAt = text()
+    signature = text(description="compact JWS (RS256, x5c: the module key's certificate) whose payload is "
+                     "exactly the fields above")
+
+
+class RewrapResponse(Schema):
+    data = text(description="the new envelope, base64url")
+    pqHybrid = fields.Boolean(required=True, metadata={"description": "whether it is VER_Q1"})
+
+
+# -- ML-DSA and batch (issue 18) --
+
+
+def batch_response(item: type[Schema]) -> type[Schema]:
+    """``{"items": [{index, response | errors}]}``, one per request item, in order."""
+    entry = type(f"{item.__name__.removesuffix('Response')}BatchItem", (Schema,), {
+        "index": fields.Integer(required=True, metadata={"description": "the item's position in the request, from 0"}),
+        "response": fields.Nested(item, required=True, allow_none=True),
+        "errors": fields.List(fields.Nested(ServiceError), required=True, allow_none=True),
+    })
+    return type(f"{item.__name__.removesuffix('Response')}BatchResponse", (Schema,), {
+        "items": fields.List(fields.Nested(entry), required=True),
+    })
+
+
+DataBatchResponse = batch_response(DataResponse)
+JwtSignBatchResponse = batch_response(JwtSignResponse)

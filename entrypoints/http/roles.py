@@ -18,6 +18,7 @@ STD = (
 )
 STD_AND_ISSUANCE = STD + ("CREDENTIAL_ISSUANCE",)
 PARTNER_USERS = ("ZONAL_ADMIN", "GLOBAL_ADMIN", "PMS_ADMIN", "PMS_USER")
+ADMINS = ("ZONAL_ADMIN", "GLOBAL_ADMIN")  # -- admin console (issue 17) --
 
 
 #: role key -> default roles; the comment names the reference's endpoints a key guards.
@@ -83,6 +84,18 @@ ROLE_TABLE: dict[str, tuple[str, ...]] = {
     "getzktempcertificate": ("KEY_MIGRATION_ADMIN",),
     "postmigratezkkeys": ("KEY_MIGRATION_ADMIN",),
     "postlicensegenerate": STD,
+    # -- admin console (issue 17) -- ours, not the reference's: the console's read API and policy changes,
+    # for MOSIP's administrator roles (the reference has no key manager administrator role to reuse).
+    "getadminkeys": ADMINS,  # GET /admin/api/keys, GET /admin/api/keys/{alias}/certificate
+    "getadminpolicies": ADMINS,  # GET /admin/api/policies
+    "putadminpolicy": ADMINS,  # PUT /admin/api/policies/{applicationId}
+    "getadminaudit": ADMINS,  # GET /admin/api/audit, GET /admin/api/audit/verify
+    # -- post-quantum hybrid (issue 18) -- ours, not the reference's (ADR 0023). The ML-KEM public key
+    # is as public as the certificate: getCertificate's roles. /rewrap is weaker than /decrypt followed
+    # by /encrypt, which STD already holds (the plaintext never leaves), and it still applies the
+    # application's access_allowed: a narrower default would push deployments to grant decrypt instead.
+    "getgetpqpublickey": STD,
+    "postrewrap": STD,
 }
 
 

@@ -11,7 +11,8 @@ gets the command, not a dictionary to copy field by field.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -27,6 +28,7 @@ from application.use_cases.cose.cose_verify import CoseVerifyCommand
 from application.use_cases.cryptomanager.decrypt_data import DecryptCommand
 from application.use_cases.cryptomanager.encrypt_data import EncryptCommand
 from application.use_cases.cryptomanager.jwt_encryption import JwtDecryptCommand, JwtEncryptCommand
+from application.use_cases.cryptomanager.rewrap import RewrapCommand  # -- post-quantum hybrid (issue 18) --
 from application.use_cases.key_migration.migrate_base_key import MigrateBaseKeyCommand
 from application.use_cases.key_migration.migrate_zk_keys import MigrateZkKeysCommand, ZkKeyData
 from application.use_cases.keymanager.generate_csr import GenerateCsrCommand
@@ -152,6 +154,11 @@ class CryptomanagerRequest(_Dto):
 
 class EncryptRequest(CryptomanagerRequest):
     command = EncryptCommand
+    # -- post-quantum hybrid (issue 18) --
+    pqHybrid = optional_flag()  # ours: the hybrid post-quantum envelope VER_Q1 (ADR 0023)
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**super().command_fields(data), "pq_hybrid": bool(data["pqHybrid"])}
 
 
 class DecryptRequest(CryptomanagerRequest):
@@ -1003,3 +1010,108 @@ def load_query(schema: type[Schema], values: Mapping[str, str]) -> dict[str, Any
                 [f"Required request parameter '{name}' for method parameter type String is not present"]
             )
     return {name: values.get(name, field.load_default) for name, field in schema._declared_fields.items()}
+
+
+# -- admin console (issue 17) --
+
+
+def _whole_days(most: int) -> fields.Integer:
+    return fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=most, error=f"must be between 1 and {most}"),
+        error_messages={"required": "must not be null", "null": "must not be null", "invalid": "must be an integer"},
+    )
+
+
+class KeyPolicyRequest(_Dto):
+    """PUT admin/api/policies/{applicationId}: the key policy of an application (created when absent).
+    The rules across fields (pre-expiry shorter than validity, names) are the use case's."""
+
+    validityDays = _whole_days(36500)
+    preExpireDays = _whole_days(36500)
+    accessAllowed = fields.List(
+        fields.String(error_messages={"invalid": "must be a string"}),
+        load_default=["NA"],
+        error_messages={"invalid": "must be a list of strings"},
+        metadata={"example": ["NA"], "description": 'user names that may use the keys; ["NA"]: every caller'},
+    )
+
+
+class AdminKeysQuery(_Dto):
+    """GET admin/api/keys: every filter optional."""
+
+    app = query_text(example=APP_EXAMPLE)
+    ref = query_text()
+    status = fields.String(load_default="", validate=validate.OneOf(["", "current", "due", "expired", "revoked"]))
+    q = query_text()
+
+
+class AdminAuditQuery(_Dto):
+    """GET admin/api/audit."""
+
+    limit = fields.String(load_default="100", metadata={"example": "100", "description": "1 to 1000"})
+    operation = query_text(example="revokeKey")
+    outcome = query_text(example="success")
+    subject = query_text()
+
+
+# -- post-quantum hybrid (issue 18) --
+
+
+class RewrapRequest(_Dto):
+    """POST /rewrap: a VER_R2 or VER_Q1 envelope of (applicationId, referenceId), re-encrypted to the
+    tuple's current key; ``pqHybrid`` true: VER_Q1, false: VER_R2, absent: VER_Q1 when the input is."""
+
+    applicationId = required_text(APP_EXAMPLE)
+    referenceId = optional_text(REF_EXAMPLE)
+    data = required_text()
+    pqHybrid = optional_flag()
+    command = RewrapCommand
+
+    def command_fields(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "app_id": data["applicationId"],
+            "ref_id": (data["referenceId"] or "").strip(),
+            "data": b64_decode_lenient(data["data"]),
+            "pq_hybrid": data["pqHybrid"],
+        }
+
+
+# -- ML-DSA and batch (issue 18) --
+
+
+class _BatchItem(fields.Nested):
+    """One item of a batch: documented as the single endpoint's request object, but kept as sent;
+    each item is loaded on its own (``load_item``) so that one bad item fails only itself."""
+
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+        partial: bool | Sequence[str] | AbstractSet[str] | None = None, **kwargs: Any,
+    ) -> Any:
+        return value
+
+
+def batch_request(item: type[Schema], summary: str) -> type[Schema]:
+    """``{"items": [<item's request object> ...]}``: a list of at least one item (the upper bound,
+    KEYMANAGER_BATCH_MAX_ITEMS, is checked by the view: it is a setting)."""
+    items = fields.List(
+        _BatchItem(item), required=True, allow_none=False, validate=validate.Length(min=1, error="should not be empty"),
+        error_messages={"required": NOT_BLANK, "null": NOT_BLANK, "invalid": "must be a list"},
+        metadata={"description": summary},
+    )
+    return type(f"{item.__name__.removesuffix('Request')}BatchRequest", (_Dto,), {"items": items})
+
+
+EncryptBatchRequest = batch_request(EncryptRequest, "each item as the request object of /encrypt")
+DecryptBatchRequest = batch_request(DecryptRequest, "each item as the request object of /decrypt")
+JwtSignBatchRequest = batch_request(JwtSignRequest, "each item as the request object of /jwtSign")
+
+
+def load_item(dto: type[Schema], item: Any) -> Any:
+    """One batch item loaded with the single endpoint's request schema (its command); KER-KMS-005 with
+    one message per failing field ("applicationId should not be null or empty") when it does not load."""
+    if not isinstance(item, dict):
+        raise ValidationError(["item must be an object"])
+    try:
+        return dto().load(item)
+    except SchemaError as error:
+        raise ValidationError(sorted(_flatten(error.messages))) from None

@@ -662,3 +662,18 @@ def test_postgres_concurrent_upgrades_migrate_once(postgres_schema_url: str) -> 
     finally:
         for database in databases:
             database.close()
+
+
+# -- admin console (issue 17) --
+
+
+def test_policies_lists_every_row_by_app_id(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        uow.keys.save_policy(KeyPolicy("AAA_CONSOLE", 400, 40, access_allowed="alice"))
+        uow.commit()
+    with uow_factory() as uow:
+        listed = uow.keys.policies()
+    names = [policy.app_id for policy in listed]
+    assert names == sorted(names)
+    assert KeyPolicy("AAA_CONSOLE", 400, 40, access_allowed="alice") in listed
+    assert KeyPolicy("ROOT", 2920, 1125, access_allowed="NA") in listed

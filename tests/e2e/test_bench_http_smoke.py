@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.http import ENDPOINTS  # every endpoint the benchmark measures by default
 from tests.support.repo import REPO_ROOT
 from tests.support.required import missing_backend
 
 pytestmark = pytest.mark.slow
-
-ENDPOINTS = ("decrypt", "encrypt", "jwtSign")
 
 
 def wrk_available() -> bool:

@@ -4,13 +4,15 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from application.crypto import mlkem
 from application.crypto import primitives as crypto
 from application.keys.hierarchy import KeyHierarchy
+from application.keys.pq_keys import PqKeyring
 from application.ports.key_repository import KeyRepository
 from application.ports.keystore import Keystore, KeystoreError
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.support.ttl_cache import TtlLruCache
-from domain import envelope
+from domain import envelope, pq_envelope
 from domain.access import has_key_access
 from domain.codec import hex_upper
 from domain.errors import Errors, KeyManagerError
@@ -60,15 +62,25 @@ class DecryptData:
         uow_factory: UnitOfWorkFactory,
         keystore: Keystore,
         key_cache: TtlLruCache[DecryptionKey],
+        pq_keys: PqKeyring | None = None,
     ) -> None:
         self.hierarchy = hierarchy
         self.uow_factory = uow_factory
         self.keystore = keystore
         self.key_cache = key_cache
+        self.pq_keys = pq_keys  # -- post-quantum hybrid (issue 18) --
 
     def execute(self, command: DecryptCommand) -> DecryptResult:
         if not command.data:
             raise KeyManagerError(Errors.NULL_DATA)
+        if pq_envelope.is_hybrid(command.data):
+            hybrid = pq_envelope.split(command.data)
+            try:
+                return self._open_hybrid(command, hybrid)
+            except KeyManagerError as error:
+                if error.error in _CRYPTO_FAILURES:
+                    raise KeyManagerError(Errors.CORRUPTED_DATA) from None
+                raise
         parts = envelope.split(command.data)
         try:
             return self._open(command, parts)
@@ -94,6 +106,35 @@ class DecryptData:
             return DecryptResult(crypto_open(session_key, nonce, sealed, aad))
         sealed, iv = envelope.split_appended_iv(data)
         return DecryptResult(crypto_open(session_key, iv, sealed, command.aad))
+
+    # -- post-quantum hybrid (issue 18) --
+
+    def _open_hybrid(self, command: DecryptCommand, parts: pq_envelope.HybridEnvelope) -> DecryptResult:
+        """VER_Q1 (ADR 0023): the RSA key by its thumbprint with every check of the VER_R2 path, its
+        ML-KEM twin by the key id, both secrets into the combiner, then AES-GCM. Any tampering, in
+        either KEM ciphertext or in the data, ends as the same KER-FSE-004."""
+        if command.salt or command.aad:
+            raise KeyManagerError(Errors.INVALID_ENCRYPTED_DATA)
+        if self.pq_keys is None:
+            raise KeyManagerError(Errors.THUMBPRINT_KEY_NOT_FOUND)
+        key = self._decryption_key(command, hex_upper(parts.rsa_thumbprint))
+        if not isinstance(key.private_key, rsa.RSAPrivateKey):
+            raise KeyManagerError(Errors.CORRUPTED_DATA)
+        pq_private_key = self.pq_keys.private_key(key.alias.alias, parts.pq_key_id)
+        try:
+            rsa_secret = crypto.rsa_oaep_decrypt(key.private_key, parts.rsa_ciphertext)
+        except ValueError:
+            rsa_secret = b""
+        if len(rsa_secret) != pq_envelope.SHARED_SECRET_LENGTH:
+            # Implicit rejection, as ML-KEM does: a bad RSA part fails at the GCM tag like any other
+            # tampering, after the same work, so neither the answer nor its timing is a padding oracle.
+            rsa_secret = crypto.random_bytes(pq_envelope.SHARED_SECRET_LENGTH)
+        mlkem_secret = mlkem.decapsulate(pq_private_key, parts.kem_ciphertext)
+        data_key = pq_envelope.combine(
+            mlkem_secret, rsa_secret, parts.kem_ciphertext, parts.rsa_ciphertext, parts.pq_key_id,
+            parts.rsa_thumbprint,
+        )
+        return DecryptResult(crypto_open(data_key, parts.nonce, parts.sealed, parts.aad))
 
     def require_key(
         self, app_id: str, ref_id: str, thumbprint: bytes, *, caller: str | None = None, allow_master: bool = True

@@ -8,7 +8,7 @@ from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.keymanager.certificates import OBJECT_TYPES, CertificateResult, certificate_or_csr
 from domain.errors import Errors, KeyManagerError, ValidationError
-from domain.keys import ED25519_SIGN, ROOT, SIGN_REFERENCES, KeyTuple
+from domain.keys import ED25519_SIGN, ML_DSA_65_SIGN, ROOT, SIGN_REFERENCES, KeyTuple
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class GenerateEcSignKeyCommand:
 
 class GenerateEcSignKey:
     """An EC (secp256r1, secp256k1) signing key in the keystore, issued by ROOT, or an
-    Ed25519 signing key in the database, wrapped and issued by the application's key.
+    Ed25519 or ML-DSA-65 signing key in the database, wrapped and issued by the application's key.
     Idempotent unless ``force``, like generateMasterKey."""
 
     def __init__(
@@ -52,7 +52,10 @@ class GenerateEcSignKey:
             key = hierarchy.current_unless_forced(uow, key_tuple, at, command.force)
             subject = self.defaults.master_subject(key_tuple, command.subject)
             if key is None:
-                generate = hierarchy.generate_ed25519 if key_tuple.ref_id == ED25519_SIGN else hierarchy.generate_master
+                generate = {
+                    ED25519_SIGN: hierarchy.generate_ed25519,
+                    ML_DSA_65_SIGN: hierarchy.generate_ml_dsa,  # issue 18: held in the database (ADR 0024)
+                }.get(key_tuple.ref_id, hierarchy.generate_master)
                 key = generate(uow, key_tuple, at, subject, created)
             uow.commit()
         return certificate_or_csr(hierarchy, self.clock, key, object_type, subject, created=key.alias.alias in created)

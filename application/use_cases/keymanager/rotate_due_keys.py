@@ -22,7 +22,7 @@ from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.current_key import by_tuple, current_aliases, pre_expire_days, sort_by_generation
 from domain.errors import KeyManagerError
-from domain.keys import ED25519_SIGN, ROOT, KeyAlias, KeyTuple
+from domain.keys import RENEWED_BY_SIGNING, ROOT, KeyAlias, KeyTuple
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class RotateDueKeys:
             try:
                 if within:
                     self._retire_if_newest(previous, now)
-                key = self.hierarchy.current_key(key_tuple, signing=key_tuple.ref_id == ED25519_SIGN)
+                key = self.hierarchy.current_key(key_tuple, signing=key_tuple.ref_id in RENEWED_BY_SIGNING)
             except KeyManagerError as error:
                 done.append(Rotation(key_tuple, previous.alias, None, error.code))
                 continue

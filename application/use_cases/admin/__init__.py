@@ -1,0 +1,1 @@
+"""The administrator's console (issue 17): key inventory, key policies, the audit trail."""
