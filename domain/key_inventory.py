@@ -17,12 +17,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from .keys import (
-    EC_SECP256K1_SIGN,
-    EC_SECP256R1_SIGN,
-    ED25519_SIGN,
     KERNEL,
     ROOT,
     SIGN,
+    SIGN_REFERENCES,
     KeyAlias,
     KeyPolicy,
     KeyTuple,
@@ -38,7 +36,7 @@ _DAY = timedelta(days=1)
 
 
 def key_kind(key_tuple: KeyTuple, *, has_certificate: bool, other_domain: bool) -> str:
-    """root, module, base, signing (KERNEL/SIGN, EC and Ed25519 signing keys), symmetric (an AES key
+    """root, module, base, signing (KERNEL/SIGN, the EC, Ed25519 and ML-DSA signing keys), symmetric (an AES key
     of generateSymmetricKey), zk-master (KERNEL/IDENTITY_CACHE) or other-domain (a certificate only)."""
     if key_tuple == ZK_MASTER:
         return "zk-master"
@@ -46,9 +44,7 @@ def key_kind(key_tuple: KeyTuple, *, has_certificate: bool, other_domain: bool) 
         return "symmetric"
     if key_tuple == KeyTuple(ROOT):
         return "root"
-    if (key_tuple.app_id.upper() == KERNEL and key_tuple.ref_id.upper() == SIGN) or key_tuple.ref_id in (
-        EC_SECP256K1_SIGN, EC_SECP256R1_SIGN, ED25519_SIGN,
-    ) or key_tuple.ref_id.endswith("_SIGN") and key_tuple.ref_id.isupper():  # ML_DSA_65_SIGN and any later scheme
+    if (key_tuple.app_id.upper() == KERNEL and key_tuple.ref_id.upper() == SIGN) or key_tuple.ref_id in SIGN_REFERENCES:
         return "signing"
     if other_domain:
         return "other-domain"

@@ -86,3 +86,13 @@ def test_access_allowed_as_stored() -> None:
     assert access_allowed_list(KeyPolicy("A", 1, 0, "alice, bob")) == ["alice", "bob"]
     assert access_allowed_list(KeyPolicy("A", 1, 0, "")) == []
     assert access_allowed_list(KeyPolicy("A", 1, 0, None)) == []
+
+
+def test_every_signing_reference_is_a_signing_key_and_other_references_are_base_keys() -> None:
+    from domain.key_inventory import key_kind
+    from domain.keys import SIGN_REFERENCES, KeyTuple
+
+    for ref in SIGN_REFERENCES:
+        assert key_kind(KeyTuple("ID_REPO", ref), has_certificate=True, other_domain=False) == "signing"
+    # a base key whose reference merely looks like a signing one is still a base key
+    assert key_kind(KeyTuple("REGISTRATION", "DEVICE_SIGN"), has_certificate=True, other_domain=False) == "base"
