@@ -18,23 +18,12 @@ from entrypoints.http.app import create_app
 from entrypoints.http.audit import pem_thumbprint
 from entrypoints.settings import Settings
 from tests.support.containers import init_master_keys
+from tests.support.http_api import ok, wrap
 from tests.support.repo import START
 from tests.support.required import adapter_params
 
 API = "/v1/keymanager"
 ADMIN = f"{API}/admin/api"
-
-
-def wrap(request: dict[str, Any]) -> dict[str, Any]:
-    return {"id": "mosip.keymanager.console", "version": "1.0", "requesttime": "2026-12-07T10:15:30.123Z",
-            "metadata": {}, "request": request}
-
-
-def ok(response) -> Any:
-    assert response.status_code == 200, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["errors"] is None, body
-    return body["response"]
 
 
 def error_codes(response, status: int = 200) -> list[str]:

@@ -4,7 +4,6 @@ sign-out and expiry. Every refusal in the MOSIP error envelope."""
 from __future__ import annotations
 
 import time
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from entrypoints.http.app import create_app
 from entrypoints.http.console_session import COOKIE
 from entrypoints.settings import Settings
+from tests.support.http_api import ok, wrap
 from tests.support.oidc import (
     AUDIENCE,
     AUTHORIZATION_URL,
@@ -25,18 +25,6 @@ from tests.support.oidc import (
 
 API = "/v1/keymanager"
 ADMIN = f"{API}/admin"
-
-
-def wrap(request: dict[str, Any]) -> dict[str, Any]:
-    return {"id": "mosip.keymanager.console", "version": "1.0", "requesttime": "2026-12-07T10:15:30.123Z",
-            "metadata": {}, "request": request}
-
-
-def ok(response) -> Any:
-    assert response.status_code == 200, response.get_data(as_text=True)
-    body = response.get_json()
-    assert body["errors"] is None, body
-    return body["response"]
 
 
 def refused(response, status: int, code: str) -> None:
