@@ -392,11 +392,9 @@ class KeyHierarchy:
         ``ed25519_in_keystore``, made in the keystore and issued by ROOT like an EC signing key."""
         if self.ed25519_in_keystore:
             return self.generate_master(uow, key_tuple, at, subject, created)
-        keys = uow.keys
-        policy = self.require_policy(keys, key_tuple.app_id, fresh=True)
-        master = self._current_or_rotated_master(uow, KeyTuple(key_tuple.app_id), at, created)
-        private_key = ed25519.Ed25519PrivateKey.generate()
-        return self._store_database_key(uow, key_tuple, at, policy, master, private_key, subject)
+        return self._generate_database_signing_key(
+            uow, key_tuple, at, subject, created, ed25519.Ed25519PrivateKey.generate
+        )
 
     # -- ML-DSA and batch (issue 18) --
     def generate_ml_dsa(
@@ -405,11 +403,24 @@ class KeyHierarchy:
         """An ML-DSA-65 signing key, always held in the database like a default Ed25519 key: wrapped by,
         and certified (X.509, RSA-signed) by, the application's master key (ADR 0024). No keystore adapter
         holds ML-DSA keys (PKCS#12 in cryptography 51 cannot carry one; SoftHSM2 2.6 has no ML-DSA)."""
-        keys = uow.keys
-        policy = self.require_policy(keys, key_tuple.app_id, fresh=True)
+        return self._generate_database_signing_key(
+            uow, key_tuple, at, subject, created, mldsa.MLDSA65PrivateKey.generate
+        )
+
+    def _generate_database_signing_key(
+        self,
+        uow: UnitOfWork,
+        key_tuple: KeyTuple,
+        at: datetime,
+        subject: Subject,
+        created: list[str],
+        new_private_key: Callable[[], crypto.DatabaseKey],
+    ) -> CertifiedKey:
+        """A signing key held in the database: the policy read fresh, the application's master key
+        (rotated when due) wraps and certifies it."""
+        policy = self.require_policy(uow.keys, key_tuple.app_id, fresh=True)
         master = self._current_or_rotated_master(uow, KeyTuple(key_tuple.app_id), at, created)
-        private_key = mldsa.MLDSA65PrivateKey.generate()
-        return self._store_database_key(uow, key_tuple, at, policy, master, private_key, subject)
+        return self._store_database_key(uow, key_tuple, at, policy, master, new_private_key(), subject)
 
     def _store_database_key(
         self,
