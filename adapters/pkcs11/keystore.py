@@ -426,18 +426,7 @@ class Pkcs11Keystore:
                 spki = _spki(session, private)
                 public.destroy()  # a session object: it would stay until the thread's session closes
                 return spki
-            # EC: the private key object holds no point, so the public key stays on the token.
-            parameters = session.create_domain_parameters(
-                KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters(_CURVES[algorithm])}, local=True
-            )
-            public, private = parameters.generate_keypair(
-                id=alias.encode(),
-                label=alias,
-                store=True,
-                public_template={Attribute.TOKEN: True, Attribute.VERIFY: True},
-                private_template=private_template,
-            )
-            return _spki(session, private)
+            return _curve_key_pair(session, KeyType.EC, _CURVES[algorithm], alias, private_template)
 
         return self._call(generate)
 
@@ -706,11 +695,21 @@ def _generate_ed25519(session: Any, missing: list[str], alias: str, private_temp
     if missing:
         log.error("PKCS#11 token lacks %s: it cannot hold Ed25519 keys", ", ".join(missing))
         raise KeystoreError(f"the PKCS#11 token lacks {', '.join(missing)} (Ed25519 keys)")
+    return _curve_key_pair(
+        session, KeyType.EC_EDWARDS, _ED25519_OID, alias, private_template, Mechanism.EC_EDWARDS_KEY_PAIR_GEN
+    )
+
+
+def _curve_key_pair(
+    session: Any, key_type: Any, curve_oid: Any, alias: str, private_template: dict[Any, Any], mechanism: Any = None
+) -> bytes:
+    """An EC or Edwards pair on a named curve. The private key object holds no point, so the public key
+    stays on the token beside the private one (same CKA_ID)."""
     parameters = session.create_domain_parameters(
-        KeyType.EC_EDWARDS, {Attribute.EC_PARAMS: encode_named_curve_parameters(_ED25519_OID)}, local=True
+        key_type, {Attribute.EC_PARAMS: encode_named_curve_parameters(curve_oid)}, local=True
     )
     _, private = parameters.generate_keypair(
-        mechanism=Mechanism.EC_EDWARDS_KEY_PAIR_GEN,
+        mechanism=mechanism,
         id=alias.encode(),
         label=alias,
         store=True,
