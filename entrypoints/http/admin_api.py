@@ -23,7 +23,7 @@ from application.use_cases.admin.key_policies import (
 )
 from domain.audit import AuditRecord
 from domain.errors import ValidationError
-from domain.key_inventory import access_allowed_list
+from domain.key_inventory import STATUSES, access_allowed_list
 from domain.keys import KeyPolicy
 
 from . import responses
@@ -66,7 +66,7 @@ def _key(entry: KeyEntry) -> dict[str, Any]:
          role="getadminkeys", query=AdminKeysQuery, response=responses.AdminKeysResponse, use_case="key_inventory")
 def admin_keys(query: dict[str, str], use_case: KeyInventory) -> Any:
     status = _present(query.get("status"))
-    if status is not None and status not in ("current", "due", "expired", "revoked"):
+    if status is not None and status not in STATUSES:
         raise ValidationError(["Invalid request: status must be current, due, expired or revoked"])
     found = use_case.execute(KeyQuery(app_id=_present(query.get("app")), ref_id=_present(query.get("ref")),
                                       status=status, search=_present(query.get("q"))))
