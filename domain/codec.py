@@ -1,4 +1,4 @@
-"""Base64 and hex conventions of the reference's wire format.
+"""Base64, hex and instant conventions of the reference's wire format.
 
 Output is URL-safe base64 without padding. Input to the cryptomanager is
 lenient: the URL-safe alphabet first, then the standard one; padding optional
@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import UTC, datetime
 
 from .errors import Errors, KeyManagerError
 
@@ -69,3 +70,9 @@ def base58btc_encode(data: bytes) -> str:
         digits.append(_BASE58_ALPHABET[remainder])
     leading_zeros = len(data) - len(data.lstrip(b"\0"))
     return "1" * leading_zeros + "".join(reversed(digits))
+
+
+def format_instant(instant: datetime) -> str:
+    """The reference's annotated format yyyy-MM-dd'T'HH:mm:ss.SSS'Z' (UTC, milliseconds)."""
+    utc = instant.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

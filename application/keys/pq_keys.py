@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -25,7 +24,7 @@ from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.support.ttl_cache import TtlLruCache
 from domain import envelope, pq_envelope
 from domain.audit import AuditEvent
-from domain.codec import b64url_decode, b64url_encode, hex_upper
+from domain.codec import b64url_decode, b64url_encode, format_instant, hex_upper
 from domain.errors import Errors, KeyManagerError
 from domain.keys import KeyTuple
 from domain.pq_envelope import PqKey
@@ -50,11 +49,6 @@ class PqStatement:
 
     fields: dict[str, str]
     signature: str  # compact JWS (RS256, x5c = the module key's certificate)
-
-
-def format_instant(instant: datetime) -> str:
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 class PqKeyring:

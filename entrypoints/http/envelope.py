@@ -12,15 +12,13 @@ from typing import Any
 
 from flask import Response, g, request
 
+from domain import codec
 from domain.errors import ValidationError
 
 
 def format_instant(instant: datetime | None) -> str | None:
-    """The reference's annotated format yyyy-MM-dd'T'HH:mm:ss.SSS'Z' (UTC)."""
-    if instant is None:
-        return None
-    utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    """The reference's annotated format yyyy-MM-dd'T'HH:mm:ss.SSS'Z' (UTC); None stays None."""
+    return None if instant is None else codec.format_instant(instant)
 
 
 def format_local(instant: datetime) -> str:
